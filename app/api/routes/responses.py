@@ -1,0 +1,26 @@
+"""OpenAPI declarations of the envelope error responses a route can return."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.api.schemas import ErrorEnvelope
+
+_DESCRIPTIONS = {
+    401: "Missing, invalid or expired credentials",
+    403: "Authenticated but not allowed (inactive user)",
+    409: "Conflict (email already registered)",
+    413: "Request body too large",
+    422: "Request does not validate",
+    429: "Too many attempts",
+    500: "Internal server error",
+    503: "Database unavailable",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """Envelope responses for `statuses`, plus the ones any route can return."""
+    return {
+        status: {"model": ErrorEnvelope, "description": _DESCRIPTIONS[status]}
+        for status in sorted({*statuses, 413, 422, 500})
+    }

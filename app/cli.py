@@ -1,0 +1,155 @@
+"""`auth-service` (also `python -m app`): serve, migrate, manage users."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.core.models import User
+from app.core.settings import ConfigError, Settings
+
+cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+db_cli = typer.Typer(no_args_is_help=True, help="Database migrations (alembic).")
+users_cli = typer.Typer(no_args_is_help=True, help="Manage users.")
+cli.add_typer(db_cli, name="db")
+cli.add_typer(users_cli, name="users")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _settings() -> Settings:
+    try:
+        settings = Settings()
+        settings.check_production()
+    except ConfigError as exc:
+        typer.echo(f"auth-service: {exc}", err=True)
+        raise typer.Exit(2) from None
+    return settings
+
+
+def _database_url(settings: Settings) -> str:
+    from app.db.urls import resolve_database_url
+
+    try:
+        return resolve_database_url(settings)
+    except Exception as exc:
+        typer.echo(f"auth-service: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@cli.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    reload: bool = False,
+) -> None:
+    """Serve the API with uvicorn."""
+    import uvicorn
+
+    settings = _settings()
+    # Workers build their own settings from the environment: hand them the resolved URL.
+    os.environ["DATABASE_URL"] = _database_url(settings)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=None if reload else workers,
+        reload=reload,
+        proxy_headers=True,  # trusted only from FORWARDED_ALLOW_IPS (default 127.0.0.1)
+        log_level=settings.log_level.lower(),
+    )
+
+
+def _alembic_config(url: str):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "alembic"))
+    config.attributes["database_url"] = url
+    return config
+
+
+@db_cli.command()
+def upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from alembic import command
+
+    command.upgrade(_alembic_config(_database_url(_settings())), revision)
+
+
+@db_cli.command(context_settings={"ignore_unknown_options": True})
+def downgrade(revision: Annotated[str, typer.Argument()] = "-1") -> None:
+    """Roll back one step (default) or to REVISION ("base" undoes everything)."""
+    from alembic import command
+
+    command.downgrade(_alembic_config(_database_url(_settings())), revision)
+
+
+@db_cli.command()
+def current() -> None:
+    """Show the revision the database is at."""
+    from alembic import command
+
+    command.current(_alembic_config(_database_url(_settings())), verbose=True)
+
+
+@users_cli.command("create")
+def create_user(
+    email: str,
+    full_name: Annotated[str | None, typer.Option()] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
+) -> None:
+    """Create a user; the password comes from a prompt or from standard input."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    settings = _settings()
+    url = _database_url(settings)
+    from app.core.errors import AppError, ValidationError
+
+    try:
+        user = asyncio.run(_create_user(settings, url, email, password, full_name))
+    except AppError as exc:
+        details = exc.details if isinstance(exc, ValidationError) else []
+        reason = "; ".join(d["message"] for d in details) or exc.message
+        typer.echo(f"auth-service: {reason}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"created user {user.id} <{user.email}>")
+
+
+async def _create_user(
+    settings: Settings, url: str, email: str, password: str, full_name: str | None
+) -> User:
+    from pydantic import EmailStr, TypeAdapter
+    from pydantic import ValidationError as PydanticError
+
+    from app.core.errors import ValidationError
+    from app.core.passwords import PasswordHasher
+    from app.db.database import Database
+    from app.services.users import UserService
+
+    try:
+        email = TypeAdapter(EmailStr).validate_python(email.strip())
+    except PydanticError:
+        raise ValidationError(details=[{"field": "email", "message": "Not a valid email"}]) from None
+    database = Database(settings.model_copy(update={"database_url": url, "db_pool_min_size": 1}))
+    await database.open()
+    uow = database.unit_of_work()
+    try:
+        service = UserService(hasher=PasswordHasher(rounds=settings.bcrypt_rounds))
+        return await service.register(uow, email=email, password=password, full_name=full_name)
+    finally:
+        await uow.close()
+        await database.close()
+
+
+def main() -> None:
+    cli()

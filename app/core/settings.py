@@ -1,0 +1,77 @@
+"""Configuration from the environment (and `.env`), with the names fixed in DESIGN.md."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values that show a secret was copied from an example instead of set for real.
+_PLACEHOLDER_MARKERS = ("change-me", "changeme", "placeholder")
+DEV_JWT_SECRET = "dev-only-secret-change-me-in-production"  # noqa: S105 (refused in production)
+
+
+class ConfigError(Exception):
+    """A setting makes start-up impossible; the message is one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    app_env: Literal["development", "test", "production"] = "development"
+
+    database_url: str | None = None
+    database_replica_urls: str = ""
+    db_pool_min_size: int = Field(default=2, ge=0)
+    db_pool_max_size: int = Field(default=10, ge=1)
+    db_acquire_timeout_seconds: float = Field(default=5.0, gt=0)
+    db_statement_timeout_ms: int = Field(default=5000, ge=0)
+
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    jwt_expires_minutes: int = Field(default=15, ge=1)
+    jwt_issuer: str = "auth-service"
+    jwt_audience: str = "auth-service"
+
+    bcrypt_rounds: int = Field(default=12, ge=4, le=31)
+
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] | None = None
+    sentry_dsn: str | None = None
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+
+    login_max_failures: int = Field(default=5, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=1)
+    login_max_failures_per_address: int = Field(default=100, ge=1)
+
+    @field_validator("database_url", "sentry_dsn", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def replica_urls(self) -> list[str]:
+        return [url.strip() for url in self.database_replica_urls.split(",") if url.strip()]
+
+    @property
+    def effective_log_format(self) -> Literal["json", "console"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.app_env == "production" else "console"
+
+    def check_production(self) -> None:
+        """Refuse to start production on a missing or copied-from-example secret or URL."""
+        if self.app_env != "production":
+            return
+        if not self.database_url or _is_placeholder(self.database_url):
+            raise ConfigError("DATABASE_URL must be set to a real database URL in production")
+        if _is_placeholder(self.jwt_secret) or self.jwt_secret == DEV_JWT_SECRET:
+            raise ConfigError("JWT_SECRET must be set to a real secret in production")
+        if len(self.jwt_secret) < 32:
+            raise ConfigError("JWT_SECRET must be at least 32 characters in production")
+
+
+def _is_placeholder(value: str) -> bool:
+    lowered = value.strip().lower()
+    return not lowered or any(marker in lowered for marker in _PLACEHOLDER_MARKERS)

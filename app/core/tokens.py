@@ -1,0 +1,67 @@
+"""Access tokens: signed JWTs with strict decoding.
+
+python-jose accepts any algorithm when none is given and does not require `exp` unless
+told, so both are always passed explicitly here.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from jose import jwt
+from jose.exceptions import JOSEError
+
+from app.core.errors import AuthenticationError
+
+_REQUIRED = {"require_exp": True, "require_iat": True, "require_sub": True,
+             "require_iss": True, "require_aud": True}
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    expires_in: int
+
+
+class TokenCodec:
+    def __init__(
+        self, *, secret: str, algorithm: str, expires_minutes: int, issuer: str, audience: str
+    ) -> None:
+        self._secret = secret
+        self._algorithm = algorithm
+        self._ttl = expires_minutes * 60
+        self._issuer = issuer
+        self._audience = audience
+
+    def issue(self, subject: str) -> IssuedToken:
+        now = int(time.time())
+        claims = {
+            "sub": subject,
+            "iat": now,
+            "exp": now + self._ttl,
+            "iss": self._issuer,
+            "aud": self._audience,
+            "jti": uuid.uuid4().hex,
+        }
+        return IssuedToken(jwt.encode(claims, self._secret, algorithm=self._algorithm), self._ttl)
+
+    def subject(self, token: str) -> str:
+        """The verified `sub` claim, or AuthenticationError for anything doubtful."""
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[self._algorithm],
+                audience=self._audience,
+                issuer=self._issuer,
+                options=_REQUIRED,
+            )
+        except JOSEError as exc:  # JWKError is not a JWTError: catch the common base
+            raise AuthenticationError("Invalid or expired token") from exc
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject:
+            raise AuthenticationError("Invalid or expired token")
+        return subject

@@ -1,0 +1,186 @@
+"""A PostgreSQL cluster run from the server binaries: the dev database under `.data/` and
+the test suite's throwaway clusters share this one piece of code.
+
+PostgreSQL refuses to run as root, so as root every server command runs as `postgres`.
+Unix sockets are off: clients reach the cluster over 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+import os
+import shutil
+import socket
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+SERVER_USER = "postgres"
+
+
+class ClusterError(RuntimeError):
+    pass
+
+
+def find_binary(name: str) -> str:
+    """`name` from PATH, else from Debian's versioned directories, newest first."""
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(
+        glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
+        key=lambda path: int(Path(path).parts[4]) if Path(path).parts[4].isdigit() else 0,
+        reverse=True,
+    )
+    if candidates:
+        return candidates[0]
+    raise ClusterError(
+        f"{name} not found: install the PostgreSQL server (Debian/Ubuntu: "
+        "apt-get install postgresql; macOS: brew install postgresql@16) or set DATABASE_URL"
+    )
+
+
+def server_binaries_available() -> bool:
+    try:
+        find_binary("initdb")
+        find_binary("pg_ctl")
+    except ClusterError:
+        return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _as_server_user(argv: list[str]) -> list[str]:
+    if os.geteuid() == 0:
+        return ["runuser", "-u", SERVER_USER, "--", *argv]
+    return argv
+
+
+def _run(argv: list[str]) -> None:
+    result = subprocess.run(  # noqa: S603 (fixed argv, no shell)
+        _as_server_user(argv), capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise ClusterError(f"{' '.join(argv)} failed:\n{result.stdout}{result.stderr}")
+
+
+def _hand_to_server_user(path: Path) -> None:
+    if os.geteuid() == 0:
+        shutil.chown(path, SERVER_USER, SERVER_USER)
+
+
+def _check_reachable_by_server_user(path: Path) -> None:
+    if os.geteuid() != 0:
+        return
+    probe = subprocess.run(  # noqa: S603
+        _as_server_user(["test", "-w", str(path)]), capture_output=True, check=False
+    )
+    if probe.returncode != 0:
+        raise ClusterError(
+            f"user {SERVER_USER} cannot reach {path}: a parent directory is private to root "
+            "(move the checkout, or set DATABASE_URL)"
+        )
+
+
+@dataclass(frozen=True)
+class LocalCluster:
+    data_dir: Path
+
+    @property
+    def port(self) -> int:
+        for line in (self.data_dir / "postgresql.auto.conf").read_text().splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "port":
+                return int(value.strip().strip("'"))
+        raise ClusterError(f"no port recorded in {self.data_dir}")
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://{SERVER_USER}@127.0.0.1:{self.port}/{database}"
+
+    @property
+    def initialised(self) -> bool:
+        return (self.data_dir / "PG_VERSION").exists()
+
+    @property
+    def running(self) -> bool:
+        result = subprocess.run(  # noqa: S603
+            _as_server_user([find_binary("pg_ctl"), "status", "-D", str(self.data_dir)]),
+            capture_output=True,
+            check=False,
+        )
+        return result.returncode == 0
+
+    def init(self, *, port: int | None = None, durable: bool = True) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.chmod(0o700)
+        _hand_to_server_user(self.data_dir)
+        _check_reachable_by_server_user(self.data_dir)
+        argv = [find_binary("initdb"), "-D", str(self.data_dir), "-U", SERVER_USER,
+                "--auth=trust", "--encoding=UTF8", "--no-locale"]
+        if not durable:
+            argv.append("--no-sync")
+        _run(argv)
+        settings = {
+            "port": str(port or free_port()),
+            "listen_addresses": "'127.0.0.1'",
+            "unix_socket_directories": "''",
+            "max_connections": "200",
+        }
+        if not durable:  # throwaway test clusters trade crash safety for speed
+            settings |= {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+        with (self.data_dir / "postgresql.auto.conf").open("a") as conf:
+            conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
+
+    def start(self) -> None:
+        log = self.data_dir / "server.log"
+        _run([find_binary("pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.data_dir),
+              "-l", str(log)])
+
+    def stop(self, mode: str = "fast") -> None:
+        _run([find_binary("pg_ctl"), "stop", "-w", "-m", mode, "-D", str(self.data_dir)])
+
+    def ensure_running(self, *, durable: bool = True) -> LocalCluster:
+        if not self.initialised:
+            self.init(durable=durable)
+        if not self.running:
+            self.start()
+        return self
+
+
+async def create_database(server_url: str, name: str, *, template: str | None = None) -> None:
+    """CREATE DATABASE unless it exists (names are ours, never user input)."""
+    conn = await asyncpg.connect(server_url)
+    try:
+        if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name) is None:
+            suffix = f" TEMPLATE {_quote(template)}" if template else ""
+            await conn.execute(f"CREATE DATABASE {_quote(name)}{suffix}")
+    finally:
+        await conn.close()
+
+
+async def drop_database(server_url: str, name: str) -> None:
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {_quote(name)} WITH (FORCE)")
+    finally:
+        await conn.close()
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def ensure_dev_database(data_dir: Path, database: str = "auth_service") -> str:
+    """Start (or reuse) the development cluster and return a URL to its database."""
+    cluster = LocalCluster(data_dir.resolve()).ensure_running()
+    asyncio.run(create_database(cluster.url(), database))
+    return cluster.url(database)

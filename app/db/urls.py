@@ -1,0 +1,34 @@
+"""Which database a command talks to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from app.core.settings import Settings
+
+DEV_DATA_DIR = Path(".data/postgres")
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """DATABASE_URL; in development with none set, the local cluster under .data/."""
+    if settings.database_url:
+        return settings.database_url
+    if settings.app_env == "development":
+        from app.db.local import ensure_dev_database
+
+        return ensure_dev_database(DEV_DATA_DIR)
+    raise RuntimeError("DATABASE_URL is not set")
+
+
+def sqlalchemy_async_url(url: str) -> str:
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix):]
+    return url
+
+
+def migration_database_url(config: Any) -> str:
+    """The URL alembic runs on: one set by our CLI or tests, else the environment's."""
+    url = config.attributes.get("database_url") or resolve_database_url(Settings())
+    return sqlalchemy_async_url(url)

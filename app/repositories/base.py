@@ -1,0 +1,60 @@
+"""What every repository shares: where its connection comes from, and how driver errors
+become domain errors (in this one place, not in a try/except per method)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Protocol
+
+import asyncpg
+
+from app.core.errors import ConflictError, DatabaseError, DatabaseUnavailableError
+
+# Errors that mean "the database is not there for us right now", not "the query is wrong".
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,                               # refused, reset, unreachable host
+    asyncio.TimeoutError,                  # pool acquire timeout, connect timeout
+    asyncpg.PostgresConnectionError,       # SQLSTATE class 08
+    asyncpg.CannotConnectNowError,         # starting up / shutting down
+    asyncpg.TooManyConnectionsError,
+    asyncpg.QueryCanceledError,            # statement_timeout
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.ConnectionDoesNotExistError,   # connection lost mid-query
+)
+
+
+class Connector(Protocol):
+    """The unit of work, as repositories see it."""
+
+    async def connection(self, *, replica_ok: bool = False) -> asyncpg.Connection: ...
+
+
+@contextmanager
+def database_errors(operation: str, *, conflict: str = "Already exists") -> Iterator[None]:
+    """Translate driver errors raised inside into ConflictError or DatabaseError.
+
+    Messages name the operation only: SQL parameters never reach an error message.
+    """
+    try:
+        yield
+    except asyncpg.UniqueViolationError as exc:
+        raise ConflictError(conflict) from exc
+    except _UNAVAILABLE as exc:
+        raise DatabaseUnavailableError(f"{operation}: database unavailable") from exc
+    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:  # a bug, not an outage
+        raise DatabaseError(f"{operation} failed") from exc
+
+
+class Repository:
+    def __init__(self, connector: Connector) -> None:
+        self._connector = connector
+
+    @asynccontextmanager
+    async def _connection(
+        self, operation: str, *, replica_ok: bool = False, conflict: str = "Already exists"
+    ) -> AsyncIterator[asyncpg.Connection]:
+        with database_errors(operation, conflict=conflict):
+            yield await self._connector.connection(replica_ok=replica_ok)

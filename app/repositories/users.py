@@ -1,0 +1,68 @@
+"""SQL for the users table. Uniqueness of email is the constraint's job, not a pre-check."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+
+from app.core.models import User
+from app.repositories.base import Repository
+
+_COLUMNS = "id, email, full_name, is_active, created_at, updated_at, last_login, password_hash"
+
+INSERT = f"""
+INSERT INTO users (email, password_hash, full_name)
+VALUES ($1, $2, $3)
+RETURNING {_COLUMNS}
+"""
+SELECT_BY_ID = f"SELECT {_COLUMNS} FROM users WHERE id = $1"
+# lower(email) is what the unique index users_email_lower_key covers: this is an index scan.
+SELECT_BY_EMAIL = f"SELECT {_COLUMNS} FROM users WHERE lower(email) = lower($1)"
+UPDATE_LAST_LOGIN = f"""
+UPDATE users SET last_login = now(), updated_at = now()
+WHERE id = $1
+RETURNING {_COLUMNS}
+"""
+UPDATE_PASSWORD_HASH = f"""
+UPDATE users SET password_hash = $2, updated_at = now()
+WHERE id = $1
+RETURNING {_COLUMNS}
+"""
+
+EMAIL_TAKEN = "Email already registered"
+
+
+def _user(row: asyncpg.Record) -> User:
+    return User(**dict(row))
+
+
+def _maybe_user(row: asyncpg.Record | None) -> User | None:
+    return None if row is None else _user(row)
+
+
+class UserRepository(Repository):
+    async def create(self, *, email: str, password_hash: str, full_name: str | None) -> User:
+        async with self._connection("users.create", conflict=EMAIL_TAKEN) as conn:
+            row = await conn.fetchrow(INSERT, email, password_hash, full_name)
+        return _user(row)
+
+    async def get_by_id(self, user_id: UUID, *, replica_ok: bool = False) -> User | None:
+        async with self._connection("users.get_by_id", replica_ok=replica_ok) as conn:
+            row = await conn.fetchrow(SELECT_BY_ID, user_id)
+        return _maybe_user(row)
+
+    async def find_by_email(self, email: str) -> User | None:
+        async with self._connection("users.find_by_email") as conn:
+            row = await conn.fetchrow(SELECT_BY_EMAIL, email)
+        return _maybe_user(row)
+
+    async def update_last_login(self, user_id: UUID) -> User | None:
+        async with self._connection("users.update_last_login") as conn:
+            row = await conn.fetchrow(UPDATE_LAST_LOGIN, user_id)
+        return _maybe_user(row)
+
+    async def update_password_hash(self, user_id: UUID, password_hash: str) -> User | None:
+        async with self._connection("users.update_password_hash") as conn:
+            row = await conn.fetchrow(UPDATE_PASSWORD_HASH, user_id, password_hash)
+        return _maybe_user(row)

@@ -1,0 +1,25 @@
+"""Registration and profile use cases."""
+
+from __future__ import annotations
+
+from app.core.errors import ValidationError
+from app.core.models import User
+from app.core.passwords import PasswordHasher, normalize_password, password_problem
+from app.db.uow import UnitOfWork
+
+
+class UserService:
+    def __init__(self, *, hasher: PasswordHasher) -> None:
+        self._hasher = hasher
+
+    async def register(
+        self, uow: UnitOfWork, *, email: str, password: str, full_name: str | None = None
+    ) -> User:
+        password = normalize_password(password)
+        if (problem := password_problem(password)) is not None:
+            raise ValidationError(details=[{"field": "password", "message": problem}])
+        password_hash = await self._hasher.hash(password)
+        async with uow.transaction():
+            return await uow.users.create(
+                email=email, password_hash=password_hash, full_name=full_name
+            )
