@@ -139,7 +139,9 @@ async def _create_user(
     try:
         email = TypeAdapter(EmailStr).validate_python(email.strip())
     except PydanticError:
-        raise ValidationError(details=[{"field": "email", "message": "Not a valid email"}]) from None
+        raise ValidationError(
+            details=[{"field": "email", "message": "Not a valid email"}]
+        ) from None
     database = Database(settings.model_copy(update={"database_url": url, "db_pool_min_size": 1}))
     await database.open()
     uow = database.unit_of_work()

@@ -79,7 +79,9 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
     if error_class is not None:
         error = error_class()
     elif exc.status_code < 500:  # e.g. 400 for an unparsable form: a request problem
-        error = ValidationError("Malformed request", details=[{"field": "body", "message": str(exc.detail)}])
+        error = ValidationError(
+            "Malformed request", details=[{"field": "body", "message": str(exc.detail)}]
+        )
     else:
         error = InternalServerError()
     # Keep protocol headers Starlette attached, such as Allow on a 405.

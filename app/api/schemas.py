@@ -30,8 +30,11 @@ class UserCreate(_Input):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"email": "ada@example.com", "password": "correct horse battery",
-                 "full_name": "Ada Lovelace"}
+                {
+                    "email": "ada@example.com",
+                    "password": "correct horse battery",
+                    "full_name": "Ada Lovelace",
+                }
             ]
         },
     )
@@ -74,7 +77,7 @@ class UserOut(BaseModel):
 
 class TokenOut(BaseModel):
     access_token: str
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a scheme name, not a secret)
     expires_in: int = Field(description="Seconds until the access token expires")
 
 
@@ -94,8 +97,8 @@ class ErrorDetail(BaseModel):
 class ErrorBody(BaseModel):
     message: str
     type: str
-    statusCode: int  # noqa: N815 (the envelope's field name is fixed by the API contract)
-    requestId: str  # noqa: N815
+    statusCode: int
+    requestId: str
     details: list[ErrorDetail] | None = None
 
 

@@ -16,8 +16,13 @@ from jose.exceptions import JOSEError
 
 from app.core.errors import AuthenticationError
 
-_REQUIRED = {"require_exp": True, "require_iat": True, "require_sub": True,
-             "require_iss": True, "require_aud": True}
+_REQUIRED = {
+    "require_exp": True,
+    "require_iat": True,
+    "require_sub": True,
+    "require_iss": True,
+    "require_aud": True,
+}
 
 
 @dataclass(frozen=True, slots=True)

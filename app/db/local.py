@@ -124,8 +124,16 @@ class LocalCluster:
         self.data_dir.chmod(0o700)
         _hand_to_server_user(self.data_dir)
         _check_reachable_by_server_user(self.data_dir)
-        argv = [find_binary("initdb"), "-D", str(self.data_dir), "-U", SERVER_USER,
-                "--auth=trust", "--encoding=UTF8", "--no-locale"]
+        argv = [
+            find_binary("initdb"),
+            "-D",
+            str(self.data_dir),
+            "-U",
+            SERVER_USER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-locale",
+        ]
         if not durable:
             argv.append("--no-sync")
         _run(argv)
@@ -142,8 +150,19 @@ class LocalCluster:
 
     def start(self) -> None:
         log = self.data_dir / "server.log"
-        _run([find_binary("pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.data_dir),
-              "-l", str(log)])
+        _run(
+            [
+                find_binary("pg_ctl"),
+                "start",
+                "-w",
+                "-t",
+                "60",
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(log),
+            ]
+        )
 
     def stop(self, mode: str = "fast") -> None:
         _run([find_binary("pg_ctl"), "stop", "-w", "-m", mode, "-D", str(self.data_dir)])

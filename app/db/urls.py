@@ -24,7 +24,7 @@ def resolve_database_url(settings: Settings) -> str:
 def sqlalchemy_async_url(url: str) -> str:
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix):]
+            return "postgresql+asyncpg://" + url[len(prefix) :]
     return url
 
 

@@ -14,15 +14,15 @@ from app.core.errors import ConflictError, DatabaseError, DatabaseUnavailableErr
 
 # Errors that mean "the database is not there for us right now", not "the query is wrong".
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
-    OSError,                               # refused, reset, unreachable host
-    asyncio.TimeoutError,                  # pool acquire timeout, connect timeout
-    asyncpg.PostgresConnectionError,       # SQLSTATE class 08
-    asyncpg.CannotConnectNowError,         # starting up / shutting down
+    OSError,  # refused, reset, unreachable host
+    asyncio.TimeoutError,  # pool acquire timeout, connect timeout
+    asyncpg.PostgresConnectionError,  # SQLSTATE class 08
+    asyncpg.CannotConnectNowError,  # starting up / shutting down
     asyncpg.TooManyConnectionsError,
-    asyncpg.QueryCanceledError,            # statement_timeout
+    asyncpg.QueryCanceledError,  # statement_timeout
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
-    asyncpg.ConnectionDoesNotExistError,   # connection lost mid-query
+    asyncpg.ConnectionDoesNotExistError,  # connection lost mid-query
 )
 
 

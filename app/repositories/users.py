@@ -29,6 +29,11 @@ UPDATE users SET password_hash = $2, updated_at = now()
 WHERE id = $1
 RETURNING {_COLUMNS}
 """
+SET_ACTIVE = f"""
+UPDATE users SET is_active = $2, updated_at = now()
+WHERE id = $1
+RETURNING {_COLUMNS}
+"""
 
 EMAIL_TAKEN = "Email already registered"
 
@@ -65,4 +70,9 @@ class UserRepository(Repository):
     async def update_password_hash(self, user_id: UUID, password_hash: str) -> User | None:
         async with self._connection("users.update_password_hash") as conn:
             row = await conn.fetchrow(UPDATE_PASSWORD_HASH, user_id, password_hash)
+        return _maybe_user(row)
+
+    async def set_active(self, user_id: UUID, active: bool) -> User | None:
+        async with self._connection("users.set_active") as conn:
+            row = await conn.fetchrow(SET_ACTIVE, user_id, active)
         return _maybe_user(row)

@@ -1,0 +1,50 @@
+# The README's commands. Each sets up what it needs: a venv in .venv with the pinned set
+# from constraints.txt, and (for run) a local PostgreSQL under .data/ when DATABASE_URL is unset.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test lint migrate rollback validate-schema bench db-stop clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/auth-service db upgrade
+	$(BIN)/auth-service serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP) lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check app tests alembic bench
+	$(BIN)/ruff format --check app tests alembic bench
+	$(BIN)/mypy app tests
+
+migrate: $(STAMP)
+	$(BIN)/auth-service db upgrade
+
+rollback: $(STAMP)
+	$(BIN)/auth-service db downgrade $(if $(TO),$(TO),-1)
+
+validate-schema: $(STAMP)
+	$(BIN)/auth-service db check
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+db-stop: $(STAMP)
+	$(BIN)/python -c 'from app.db.local import LocalCluster; from app.db.urls import DEV_DATA_DIR; c = LocalCluster(DEV_DATA_DIR.resolve()); c.running and c.stop()'
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,67 @@
+"""Where the suite's PostgreSQL comes from, and how it gets databases of its own.
+
+TEST_DATABASE_URL names a server to use; otherwise a throwaway cluster is started from the
+server binaries (initdb into a temp dir, a free port) and removed at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from app.db import local
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """A URL to a maintenance database on a server the suite may create databases on."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    workdir = Path(tempfile.mkdtemp(prefix="auth-service-test-pg-"))
+    workdir.chmod(0o755)  # the server runs as `postgres` when we are root
+    cluster = local.LocalCluster(workdir / "data")
+    try:
+        cluster.init(durable=False)
+        cluster.start()
+        yield cluster.url("postgres")
+    finally:
+        if cluster.initialised and cluster.running:
+            cluster.stop("immediate")
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def with_database(url: str, name: str) -> str:
+    """`url` pointing at database `name` instead."""
+    base, _, rest = url.rpartition("/")
+    query = rest.partition("?")[2]
+    return f"{base}/{name}" + (f"?{query}" if query else "")
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+def alembic_config(url: str) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "alembic"))
+    config.attributes["database_url"] = url
+    config.attributes["configure_logger"] = False
+    return config
+
+
+async def migrate(url: str, revision: str = "head") -> None:
+    # alembic's env runs its own event loop: give it a thread of its own.
+    await asyncio.to_thread(command.upgrade, alembic_config(url), revision)
