@@ -22,6 +22,10 @@ class Database:
             raise RuntimeError("database pool is not open")
         return self._pool
 
+    def pools(self) -> dict[str, asyncpg.Pool]:
+        """Every open pool by name ("primary", later one per replica), for metrics and health."""
+        return {} if self._pool is None else {"primary": self._pool}
+
     async def open(self) -> None:
         s = self._settings
         self._pool = await asyncpg.create_pool(
