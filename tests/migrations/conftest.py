@@ -24,7 +24,7 @@ from app.db.local import create_database, drop_database
 from app.db.schema_check import SchemaReport, check_schema
 from app.db.uow import UnitOfWork
 from app.db.urls import sqlalchemy_async_url
-from tests.database import alembic_config, unique_name, with_database
+from tests.database import alembic_config, migrate, unique_name, with_database
 
 
 @pytest.fixture
@@ -86,3 +86,10 @@ async def create_users(url: str) -> None:
             await uow.users.set_active(grace.id, False)
     finally:
         await conn.close()
+
+
+async def at_head_with_users(url: str) -> list[dict[str, Any]]:
+    """Migrate `url` to head, add users through the repository, return their rows."""
+    await migrate(url)
+    await create_users(url)
+    return await users_rows(url)

@@ -16,8 +16,8 @@ import pytest
 from alembic import command
 from sqlalchemy.exc import DBAPIError
 
-from tests.database import ROOT, alembic_config, migrate
-from tests.migrations.conftest import check, create_users, revisions, schema_of, users_rows
+from tests.database import ROOT, alembic_config
+from tests.migrations.conftest import at_head_with_users, check, revisions, schema_of, users_rows
 
 HEAD = revisions()[-1]
 
@@ -75,9 +75,7 @@ async def current_revision(url: str) -> str:
 async def test_failing_revision_leaves_schema_and_rows_as_they_were(
     empty_database: str, broken_scripts: Path
 ) -> None:
-    await migrate(empty_database)
-    await create_users(empty_database)
-    rows = await users_rows(empty_database)
+    rows = await at_head_with_users(empty_database)
     before = await schema_of(empty_database)
 
     with pytest.raises(DBAPIError, match="no_such_function"):
