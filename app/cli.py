@@ -107,10 +107,16 @@ def check(revision: Annotated[str, typer.Argument()] = "head") -> None:
     Prints each difference, naming the table and column: against the schema the
     migrations build at REVISION and, at head, against the table metadata.
     """
+    from alembic.util.exc import CommandError
+
     from app.db.schema_check import check_schema, display_url
 
     url = _database_url(_settings())
-    report = check_schema(_alembic_config(url), url, revision)
+    try:
+        report = check_schema(_alembic_config(url), url, revision)
+    except (CommandError, ValueError) as exc:  # no such revision, or it names several
+        typer.echo(f"auth-service: {exc}", err=True)
+        raise typer.Exit(2) from None
     typer.echo(report.render(display_url(url)))
     if not report.ok:
         raise typer.Exit(1)

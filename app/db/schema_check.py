@@ -9,8 +9,8 @@ Three questions, one report:
 3. At head, does the schema match the table metadata in app/db/tables.py (alembic's
    comparison: tables, columns, types, nullability, defaults, indexes, constraints)?
 
-The check needs the privileges migrations need (CREATE on the database), and assumes
-migrations that run inside a transaction, as ours do (transaction_per_migration).
+The check needs the privileges migrations need (CREATE on the database), and assumes what
+ours do: migrations that run inside a transaction and name objects without a schema.
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def _reference(
     connection.execute(text("SELECT set_config('search_path', :path, true)"), {"path": scratch})
 
     def upgrade(rev: Any, _context: MigrationContext) -> Any:
-        return script._upgrade_revs(target, rev)
+        return script._upgrade_revs(target, rev)  # what alembic's own `upgrade` command runs
 
     # Already inside our transaction: alembic sees it as external and never commits.
     with EnvironmentContext(config, script, fn=upgrade, destination_rev=target) as env:

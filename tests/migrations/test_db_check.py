@@ -149,3 +149,10 @@ async def test_cli_downgrades_one_step_by_default_and_to_a_named_revision(
 
     assert (await auth_service(empty_database, "db", "downgrade", "base")).exit_code == 0
     assert (await check(empty_database, "base")).ok
+
+
+async def test_cli_check_of_an_unknown_revision_says_so(empty_database: str) -> None:
+    result = await auth_service(empty_database, "db", "check", "20000101_9999")
+
+    assert result.exit_code == 2
+    assert "20000101_9999" in result.output
