@@ -50,7 +50,10 @@ def database_errors(operation: str, *, conflict: str = "Already exists") -> Iter
         raise ConflictError(conflict) from exc
     except _UNAVAILABLE as exc:
         raise DatabaseUnavailableError(f"{operation}: database unavailable") from exc
-    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:  # a bug, not an outage
+    # A bug, not an outage. InternalClientError is what asyncpg raises when the server ended
+    # the session as a statement started (pg_terminate_backend, a standby's recovery
+    # conflict); it subclasses neither of the others.
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError) as exc:
         raise DatabaseError(f"{operation} failed") from exc
 
 
