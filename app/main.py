@@ -45,13 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         database = Database(settings)
         await database.open()
         app.state.database = database
-        replica_health = ReplicaHealthChecker(
-            database.pool,
-            database.replicas,
-            max_lag_seconds=settings.db_replica_max_lag_seconds,
-            interval_seconds=settings.db_replica_check_interval_seconds,
-            timeout_seconds=settings.db_acquire_timeout_seconds,
-            metrics=replica_metrics,
+        replica_health = ReplicaHealthChecker.configured(
+            database.pool, database.replicas, settings, metrics=replica_metrics
         )
         try:
             await replica_health.start()  # no task at all without replicas

@@ -21,6 +21,7 @@ from collections import deque
 import asyncpg
 from prometheus_client import CollectorRegistry, Gauge
 
+from app.core.settings import Settings
 from app.db.replicas import Replica, ReplicaSet
 
 logger = logging.getLogger("app.db.replicas")
@@ -106,6 +107,24 @@ class ReplicaHealthChecker:
         self._connections: dict[str, asyncpg.Connection] = {}
         self._task: asyncio.Task[None] | None = None
 
+    @classmethod
+    def configured(
+        cls,
+        primary: asyncpg.Pool,
+        replicas: ReplicaSet,
+        settings: Settings,
+        *,
+        metrics: ReplicaMetrics | None = None,
+    ) -> ReplicaHealthChecker:
+        return cls(
+            primary,
+            replicas,
+            max_lag_seconds=settings.db_replica_max_lag_seconds,
+            interval_seconds=settings.db_replica_check_interval_seconds,
+            timeout_seconds=settings.db_acquire_timeout_seconds,
+            metrics=metrics,
+        )
+
     async def start(self) -> None:
         """One check before serving (replicas start down), then one per interval."""
         if not self._replicas:
@@ -137,7 +156,10 @@ class ReplicaHealthChecker:
 
     async def _sample_primary(self) -> None:
         try:
-            lsn = await self._primary.fetchval(PRIMARY_WAL_POSITION, timeout=self._timeout)
+            # Pool.fetchval would wait for a free connection forever: a busy primary pool
+            # must not stall the checks.
+            async with self._primary.acquire(timeout=self._timeout) as connection:
+                lsn = await connection.fetchval(PRIMARY_WAL_POSITION, timeout=self._timeout)
         except _PROBE_ERRORS:
             return  # replicas are judged against the positions already known
         self._timeline.record(time.monotonic(), lsn)

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
 
 from app.core.passwords import PasswordHasher
 from app.db.database import Database
@@ -22,7 +22,11 @@ from tests.replication import eventually, in_recovery, set_replay_paused, wait_f
 
 @asynccontextmanager
 async def database_on(
-    replicated: Replicated, *, replicas: int = 1, **overrides: Any
+    replicated: Replicated,
+    *,
+    replicas: int = 1,
+    metrics: ReplicaMetrics | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[tuple[Database, ReplicaHealthChecker]]:
     """Pools on the test's primary and replica (listed `replicas` times), checked once."""
     settings = make_settings(
@@ -32,12 +36,8 @@ async def database_on(
     )
     database = Database(settings)
     await database.open()
-    checker = ReplicaHealthChecker(
-        database.pool,
-        database.replicas,
-        max_lag_seconds=settings.db_replica_max_lag_seconds,
-        interval_seconds=settings.db_replica_check_interval_seconds,
-        timeout_seconds=settings.db_acquire_timeout_seconds,
+    checker = ReplicaHealthChecker.configured(
+        database.pool, database.replicas, settings, metrics=metrics
     )
     try:
         await checker.check_once()  # the test drives the checks: no background task
@@ -249,20 +249,8 @@ async def test_no_replica_configured_reads_from_the_primary(own_database: str) -
 
 async def test_lag_and_health_are_gauges_labelled_by_pool(replicated: Replicated) -> None:
     registry = CollectorRegistry()
-    metrics = ReplicaMetrics(registry)
-    async with database_on(replicated) as (database, _):
-        checker = ReplicaHealthChecker(
-            database.pool,
-            database.replicas,
-            max_lag_seconds=5,
-            interval_seconds=3600,
-            timeout_seconds=2,
-            metrics=metrics,
-        )
-        try:
-            await checker.check_once()
-        finally:
-            await checker.stop()
-    text = generate_latest(registry).decode()
-    assert 'db_replica_healthy{pool="replica-0"} 1.0' in text
-    assert 'db_replica_lag_seconds{pool="replica-0"} 0.0' in text
+    async with database_on(replicated, metrics=ReplicaMetrics(registry)):
+        pool = {"pool": "replica-0"}
+        assert registry.get_sample_value("db_replica_healthy", pool) == 1.0
+        lag = registry.get_sample_value("db_replica_lag_seconds", pool)
+        assert lag is not None and 0.0 <= lag < 5.0
