@@ -50,9 +50,10 @@ def database_errors(operation: str, *, conflict: str = "Already exists") -> Iter
         raise ConflictError(conflict) from exc
     except _UNAVAILABLE as exc:
         raise DatabaseUnavailableError(f"{operation}: database unavailable") from exc
-    # A bug, not an outage. InternalClientError is what asyncpg raises when the server ended
-    # the session as a statement started (pg_terminate_backend, a standby's recovery
-    # conflict); it subclasses neither of the others.
+    # Otherwise a bug, not an outage. InternalClientError subclasses neither of the others
+    # but is also what asyncpg raises when the server ends the session as a statement starts
+    # (pg_terminate_backend, a standby's recovery conflict): translated, a replica read that
+    # hits it gets its retry on the primary.
     except (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError) as exc:
         raise DatabaseError(f"{operation} failed") from exc
 
