@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from prometheus_client import CollectorRegistry
 
 from app.api.body_limit import BodyLimitMiddleware
 from app.api.errors import install_error_handlers
@@ -17,6 +18,7 @@ from app.core.passwords import PasswordHasher
 from app.core.settings import Settings
 from app.core.tokens import TokenCodec
 from app.db.database import Database
+from app.db.replica_health import ReplicaHealthChecker, ReplicaMetrics
 from app.services.auth import AuthService
 from app.services.users import UserService
 
@@ -35,16 +37,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
     )
+    # The app's own registry, not prometheus_client's global one: tests build many apps.
+    metrics_registry = CollectorRegistry()
+    replica_metrics = ReplicaMetrics(metrics_registry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database(settings)
         await database.open()
         app.state.database = database
-        await hasher.warm_up()
+        replica_health = ReplicaHealthChecker.configured(
+            database.pool, database.replicas, settings, metrics=replica_metrics
+        )
         try:
+            await replica_health.start()  # no task at all without replicas
+            await hasher.warm_up()
             yield
         finally:
+            await replica_health.stop()
             await database.close()
 
     # FastAPIOffline serves Swagger UI and ReDoc assets from the package itself: no CDN.
@@ -65,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.metrics_registry = metrics_registry
     app.state.user_service = UserService(hasher=hasher)
     app.state.auth_service = AuthService(hasher=hasher, tokens=tokens)
 

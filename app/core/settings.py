@@ -23,6 +23,9 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     database_replica_urls: str = ""
+    # A replica further behind than this takes no reads until it catches up.
+    db_replica_max_lag_seconds: float = Field(default=5.0, gt=0)
+    db_replica_check_interval_seconds: float = Field(default=1.0, gt=0)
     db_pool_min_size: int = Field(default=2, ge=0)
     db_pool_max_size: int = Field(default=10, ge=1)
     db_acquire_timeout_seconds: float = Field(default=5.0, gt=0)
