@@ -13,6 +13,8 @@ import anyio
 import asyncpg
 
 from app.repositories.base import database_errors
+from app.repositories.login_attempts import LoginAttemptRepository
+from app.repositories.refresh_tokens import RefreshTokenRepository
 from app.repositories.users import UserRepository
 
 
@@ -30,6 +32,8 @@ class UnitOfWork:
         self._connection = connection
         self._owns_connection = False
         self.users = UserRepository(self)
+        self.login_attempts = LoginAttemptRepository(self)
+        self.refresh_tokens = RefreshTokenRepository(self)
 
     @classmethod
     def borrowing(cls, connection: asyncpg.Connection) -> UnitOfWork:
