@@ -36,11 +36,11 @@ def _stripped(value: object) -> object:
 
 # Passwords are never stripped: every character counts, the same at registration and login.
 # Emails are trimmed here for validation; the services normalise them again (CLI callers).
-Email = Annotated[EmailStr, BeforeValidator(_stripped), Field(max_length=MAX_EMAIL_CHARS)]
+Email = Annotated[EmailStr, Field(max_length=MAX_EMAIL_CHARS), BeforeValidator(_stripped)]
 LoginEmail = Annotated[
     str,
-    BeforeValidator(_stripped),
     Field(min_length=1, max_length=MAX_EMAIL_CHARS),
+    BeforeValidator(_stripped),
     AfterValidator(plain_text),
 ]
 NewPassword = Annotated[
@@ -52,7 +52,7 @@ NewPassword = Annotated[
 # login (401), never a 422 that hints at what the rules are.
 AnyPassword = Annotated[str, Field(max_length=MAX_LOGIN_PASSWORD_CHARS), AfterValidator(plain_text)]
 FullName = Annotated[
-    str, BeforeValidator(_stripped), Field(max_length=200), AfterValidator(plain_text)
+    str, Field(max_length=200), BeforeValidator(_stripped), AfterValidator(plain_text)
 ]
 RefreshToken = Annotated[
     str, Field(min_length=1, max_length=MAX_TOKEN_CHARS), AfterValidator(plain_text)
