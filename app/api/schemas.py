@@ -18,6 +18,10 @@ MAX_PASSWORD_CHARS = 256
 MAX_LOGIN_PASSWORD_CHARS = 1024
 
 
+# What plain_text enforces, stated in the OpenAPI document (ECMA regex) for clients and fuzzers.
+PLAIN_TEXT = {"pattern": "^[^\\u0000]*$"}
+
+
 def plain_text(value: str) -> str:
     """Refuse what PostgreSQL and bcrypt cannot take (NUL, lone surrogates) as a 422 here,
     rather than as a driver error deep inside."""
@@ -36,26 +40,44 @@ def _stripped(value: object) -> object:
 
 # Passwords are never stripped: every character counts, the same at registration and login.
 # Emails are trimmed here for validation; the services normalise them again (CLI callers).
-Email = Annotated[EmailStr, Field(max_length=MAX_EMAIL_CHARS), BeforeValidator(_stripped)]
+Email = Annotated[
+    EmailStr,
+    Field(max_length=MAX_EMAIL_CHARS, json_schema_extra=PLAIN_TEXT),
+    BeforeValidator(_stripped),
+]
 LoginEmail = Annotated[
     str,
-    Field(min_length=1, max_length=MAX_EMAIL_CHARS),
+    Field(max_length=MAX_EMAIL_CHARS, json_schema_extra=PLAIN_TEXT),
     BeforeValidator(_stripped),
     AfterValidator(plain_text),
 ]
 NewPassword = Annotated[
     str,
-    Field(min_length=MIN_PASSWORD_CHARS, max_length=MAX_PASSWORD_CHARS),
+    Field(
+        min_length=MIN_PASSWORD_CHARS,
+        max_length=MAX_PASSWORD_CHARS,
+        description="At least 8 characters and at most 72 UTF-8 bytes after NFKC normalisation",
+        json_schema_extra=PLAIN_TEXT,
+    ),
     AfterValidator(plain_text),
 ]
 # Any string up to a sanity bound: a password outside the registration rules is a failed
 # login (401), never a 422 that hints at what the rules are.
-AnyPassword = Annotated[str, Field(max_length=MAX_LOGIN_PASSWORD_CHARS), AfterValidator(plain_text)]
+AnyPassword = Annotated[
+    str,
+    Field(max_length=MAX_LOGIN_PASSWORD_CHARS, json_schema_extra=PLAIN_TEXT),
+    AfterValidator(plain_text),
+]
 FullName = Annotated[
-    str, Field(max_length=200), BeforeValidator(_stripped), AfterValidator(plain_text)
+    str,
+    Field(max_length=200, json_schema_extra=PLAIN_TEXT),
+    BeforeValidator(_stripped),
+    AfterValidator(plain_text),
 ]
 RefreshToken = Annotated[
-    str, Field(min_length=1, max_length=MAX_TOKEN_CHARS), AfterValidator(plain_text)
+    str,
+    Field(min_length=1, max_length=MAX_TOKEN_CHARS, json_schema_extra=PLAIN_TEXT),
+    AfterValidator(plain_text),
 ]
 
 

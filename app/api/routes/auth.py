@@ -14,6 +14,7 @@ from app.api.routes.responses import error_responses
 from app.api.schemas import (
     MAX_EMAIL_CHARS,
     MAX_LOGIN_PASSWORD_CHARS,
+    PLAIN_TEXT,
     LoginOut,
     LoginRequest,
     LogoutRequest,
@@ -63,8 +64,16 @@ async def login(
     responses=error_responses(401, 403, 429, 503),
 )
 async def token(
-    username: Annotated[str, Form(max_length=MAX_EMAIL_CHARS), AfterValidator(plain_text)],
-    password: Annotated[str, Form(max_length=MAX_LOGIN_PASSWORD_CHARS), AfterValidator(plain_text)],
+    username: Annotated[
+        str,
+        Form(max_length=MAX_EMAIL_CHARS, json_schema_extra=PLAIN_TEXT),
+        AfterValidator(plain_text),
+    ],
+    password: Annotated[
+        str,
+        Form(max_length=MAX_LOGIN_PASSWORD_CHARS, json_schema_extra=PLAIN_TEXT),
+        AfterValidator(plain_text),
+    ],
     uow: Uow,
     auth: Auth,
     client_address: ClientAddress,
