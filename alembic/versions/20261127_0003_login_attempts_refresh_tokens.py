@@ -48,9 +48,7 @@ def upgrade() -> None:
             name="login_attempts_outcome_check",
         ),
     )
-    op.create_index(
-        "login_attempts_email_key_idx", "login_attempts", ["email_key", "attempted_at"]
-    )
+    op.create_index("login_attempts_email_key_idx", "login_attempts", ["email_key", "attempted_at"])
     op.create_index(
         "login_attempts_client_address_idx", "login_attempts", ["client_address", "attempted_at"]
     )
@@ -79,9 +77,7 @@ def upgrade() -> None:
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
     )
-    op.create_index(
-        "refresh_tokens_token_hash_key", "refresh_tokens", ["token_hash"], unique=True
-    )
+    op.create_index("refresh_tokens_token_hash_key", "refresh_tokens", ["token_hash"], unique=True)
     op.create_index("refresh_tokens_family_id_idx", "refresh_tokens", ["family_id"])
     op.create_index("refresh_tokens_user_id_idx", "refresh_tokens", ["user_id"])
 
