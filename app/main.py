@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
@@ -19,7 +20,7 @@ from app.core.settings import Settings
 from app.core.tokens import TokenCodec
 from app.db.database import Database
 from app.db.replica_health import ReplicaHealthChecker, ReplicaMetrics
-from app.services.auth import AuthService
+from app.services.auth import AuthService, LoginPolicy
 from app.services.users import UserService
 
 logger = logging.getLogger("app")
@@ -77,7 +78,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics_registry = metrics_registry
     app.state.user_service = UserService(hasher=hasher)
-    app.state.auth_service = AuthService(hasher=hasher, tokens=tokens)
+    policy = LoginPolicy(
+        max_failures=settings.login_max_failures,
+        max_failures_per_address=settings.login_max_failures_per_address,
+        window_seconds=settings.login_failure_window_seconds,
+        refresh_token_ttl=timedelta(days=settings.refresh_token_expires_days),
+    )
+    app.state.auth_service = AuthService(hasher=hasher, tokens=tokens, policy=policy)
 
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
     login_max_failures_per_address: int = Field(default=100, ge=1)
+    # Each rotation issues a token valid this long; an unused family expires after it.
+    refresh_token_expires_days: int = Field(default=14, ge=1)
 
     @field_validator("database_url", "sentry_dsn", mode="before")
     @classmethod

@@ -20,6 +20,8 @@ import asyncpg
 from app.core.errors import DatabaseError, DatabaseUnavailableError
 from app.db.replicas import Replica, ReplicaSet
 from app.repositories.base import database_errors
+from app.repositories.login_attempts import LoginAttemptRepository
+from app.repositories.refresh_tokens import RefreshTokenRepository
 from app.repositories.users import UserRepository
 
 
@@ -41,6 +43,8 @@ class UnitOfWork:
         self._replica: tuple[Replica, asyncpg.Connection] | None = None
         self._primary_only = replicas is None  # set for good once the primary serves us
         self.users = UserRepository(self)
+        self.login_attempts = LoginAttemptRepository(self)
+        self.refresh_tokens = RefreshTokenRepository(self)
 
     @classmethod
     def borrowing(cls, connection: asyncpg.Connection) -> UnitOfWork:
