@@ -37,8 +37,9 @@ async def test_swagger_ui_authorizes_with_the_password_form_and_runs_users_me(
     dialog = page.locator(".modal-ux")
     await dialog.locator("#oauth_username").fill(EMAIL)
     await dialog.locator("#oauth_password").fill(TEST_PASSWORD)
-    await dialog.get_by_role("button", name="Apply given OAuth2 credentials").click()
-    # Swagger UI offers Logout only once /api/v1/auth/token answered with a token.
+    async with page.expect_response(f"{base_url}/api/v1/auth/token") as token:
+        await dialog.get_by_role("button", name="Apply given OAuth2 credentials").click()
+    assert (await token.value).status == 200
     await expect(dialog.get_by_role("button", name="Remove authorization")).to_be_visible()
     await screenshot(dialog, "docs-authorized")
     await dialog.get_by_role("button", name="Close").click()
