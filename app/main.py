@@ -12,6 +12,7 @@ from fastapi_offline import FastAPIOffline
 from prometheus_client import CollectorRegistry
 
 from app.api.body_limit import BodyLimitMiddleware
+from app.api.docs import install_redoc
 from app.api.errors import install_error_handlers
 from app.api.request_id import RequestIdMiddleware
 from app.api.routes import auth, health, users
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # FastAPIOffline serves Swagger UI and ReDoc assets from the package itself: no CDN.
     app = FastAPIOffline(
+        redoc_url=None,  # our own page: see app/api/docs.py
         title="auth-service",
         version="0.1.0",
         description=(
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.auth_service = AuthService(hasher=hasher, tokens=tokens, policy=policy)
 
+    install_redoc(app)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every response has it
