@@ -6,7 +6,15 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    JsonValue,
+)
 
 from app.core.models import User
 from app.core.passwords import MIN_PASSWORD_CHARS
@@ -129,7 +137,20 @@ class PasswordChange(_Input):
     new_password: NewPassword
 
 
+_USER_EXAMPLE: dict[str, JsonValue] = {
+    "id": "6f1c2b9e-3d4a-4e8f-9b61-2f0c8a7d5e13",
+    "email": "ada@example.com",
+    "full_name": "Ada Lovelace",
+    "is_active": True,
+    "created_at": "2026-11-27T09:30:00Z",
+    "last_login": "2026-11-27T09:31:12Z",
+}
+_ACCESS_EXAMPLE = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI2ZjFjMmI5ZSJ9.c2lnbmF0dXJl"
+
+
 class UserOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_USER_EXAMPLE]})
+
     id: UUID
     email: str
     full_name: str | None
@@ -150,6 +171,14 @@ class UserOut(BaseModel):
 
 
 class TokenOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"access_token": _ACCESS_EXAMPLE, "token_type": "bearer", "expires_in": 900}
+            ]
+        }
+    )
+
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a scheme name, not a secret)
     expires_in: int = Field(description="Seconds until the access token expires")
@@ -160,6 +189,20 @@ class TokenPairOut(TokenOut):
 
 
 class LoginOut(TokenPairOut):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": _ACCESS_EXAMPLE,
+                    "token_type": "bearer",
+                    "expires_in": 900,
+                    "refresh_token": "k3Jx0n2V9m5wQy8Rt7Lp1Zs4Hb6Fd0Ce",
+                    "user": _USER_EXAMPLE,
+                }
+            ]
+        }
+    )
+
     user: UserOut
 
 
@@ -181,4 +224,19 @@ class ErrorBody(BaseModel):
 
 
 class ErrorEnvelope(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "error": {
+                        "message": "Invalid credentials",
+                        "type": "AuthenticationError",
+                        "statusCode": 401,
+                        "requestId": "9b2f6c1d8e4a4f0b",
+                    }
+                }
+            ]
+        }
+    )
+
     error: ErrorBody
