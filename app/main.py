@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,21 +9,28 @@ from fastapi import FastAPI
 
 from app.api.body_limit import BodyLimitMiddleware
 from app.api.errors import install_error_handlers
+from app.api.monitoring import RequestMonitorMiddleware
 from app.api.request_id import RequestIdMiddleware
 from app.api.routes import auth, health, users
+from app.core.errortracking import init_error_tracking
+from app.core.logging import configure_logging
+from app.core.metrics import Metrics
 from app.core.passwords import PasswordHasher
 from app.core.settings import Settings
 from app.core.tokens import TokenCodec
 from app.db.database import Database
+from app.db.schema_head import migration_heads
 from app.services.auth import AuthService
+from app.services.readiness import ReadinessService
 from app.services.users import UserService
-
-logger = logging.getLogger("app")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     settings.check_production()
+    configure_logging(settings)
+    init_error_tracking(settings)
+    metrics = Metrics()
 
     hasher = PasswordHasher(rounds=settings.bcrypt_rounds)
     tokens = TokenCodec(
@@ -37,14 +43,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(settings)
+        database = Database(settings, metrics=metrics)
         await database.open()
         app.state.database = database
+        metrics.sample_pools(database.pools())
         await hasher.warm_up()
         try:
             yield
         finally:
             await database.close()
+            metrics.process_exiting()
 
     app = FastAPI(
         title="auth-service",
@@ -53,11 +61,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.readiness = ReadinessService(migration_heads=migration_heads())
     app.state.user_service = UserService(hasher=hasher)
     app.state.auth_service = AuthService(hasher=hasher, tokens=tokens)
 
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestMonitorMiddleware, metrics=metrics)  # counts and logs all of them
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every response has it
 
     for module in (health, auth, users):

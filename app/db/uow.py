@@ -12,7 +12,9 @@ from contextlib import asynccontextmanager
 import anyio
 import asyncpg
 
+from app.db.monitor import DatabaseHooks
 from app.repositories.base import database_errors
+from app.repositories.schema import SchemaRepository
 from app.repositories.users import UserRepository
 
 
@@ -23,13 +25,16 @@ class UnitOfWork:
         *,
         acquire_timeout: float,
         connection: asyncpg.Connection | None = None,
+        hooks: DatabaseHooks | None = None,
     ) -> None:
         self._pool = pool
+        self._hooks = hooks or DatabaseHooks()  # the app's DatabaseMonitor: metrics, leak watch
         self._acquire_timeout = acquire_timeout
         # A connection handed in (tests) is borrowed: it is never released here.
         self._connection = connection
         self._owns_connection = False
-        self.users = UserRepository(self)
+        self.users = UserRepository(self, self._hooks)
+        self.schema = SchemaRepository(self, self._hooks)
 
     @classmethod
     def borrowing(cls, connection: asyncpg.Connection) -> UnitOfWork:
@@ -47,7 +52,9 @@ class UnitOfWork:
             if self._pool is None:
                 raise RuntimeError("unit of work is closed")
             with database_errors("pool.acquire"):
-                self._connection = await self._pool.acquire(timeout=self._acquire_timeout)
+                self._connection = await self._hooks.acquire(
+                    self._pool, timeout_seconds=self._acquire_timeout
+                )
             self._owns_connection = True
         return self._connection
 
@@ -76,4 +83,4 @@ class UnitOfWork:
             return
         self._owns_connection = False
         with anyio.CancelScope(shield=True):
-            await self._pool.release(connection, timeout=self._acquire_timeout)
+            await self._hooks.release(self._pool, connection, timeout_seconds=self._acquire_timeout)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form
 
-from app.api.deps import Auth, Uow
+from app.api.deps import AppMetrics, Auth, Uow, identify
 from app.api.routes.responses import error_responses
 from app.api.schemas import LoginOut, LoginRequest, TokenOut, UserOut
 
@@ -22,8 +22,10 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
     ),
     responses=error_responses(401, 403, 503),
 )
-async def login(body: LoginRequest, uow: Uow, auth: Auth) -> LoginOut:
-    result = await auth.login(uow, email=body.email, password=body.password)
+async def login(body: LoginRequest, uow: Uow, auth: Auth, metrics: AppMetrics) -> LoginOut:
+    with metrics.login_outcome():
+        result = await auth.login(uow, email=body.email, password=body.password)
+    identify(result.user)
     return LoginOut(
         access_token=result.access.token,
         expires_in=result.access.expires_in,
@@ -42,6 +44,9 @@ async def token(
     password: Annotated[str, Form(max_length=1024)],
     uow: Uow,
     auth: Auth,
+    metrics: AppMetrics,
 ) -> TokenOut:
-    result = await auth.login(uow, email=username.strip(), password=password)
+    with metrics.login_outcome():
+        result = await auth.login(uow, email=username.strip(), password=password)
+    identify(result.user)
     return TokenOut(access_token=result.access.token, expires_in=result.access.expires_in)
