@@ -21,6 +21,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -66,6 +67,36 @@ class PoolStats(Protocol):
     def get_size(self) -> int: ...
     def get_idle_size(self) -> int: ...
     def get_max_size(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSeries:
+    """One pool's labelled series."""
+
+    size: Gauge
+    idle: Gauge
+    in_use: Gauge
+    max: Gauge
+    waiting: Gauge
+    acquire_seconds: Histogram
+    acquire_timeouts: Counter
+    hold_seconds: Histogram
+    hold_warnings: Counter
+
+    def sample(self, pool: PoolStats) -> None:
+        size, idle = pool.get_size(), pool.get_idle_size()
+        self.size.set(size)
+        self.idle.set(idle)
+        self.in_use.set(size - idle)
+        self.max.set(pool.get_max_size())
+
+
+@dataclass(frozen=True, slots=True)
+class OperationSeries:
+    """One repository method's labelled series."""
+
+    seconds: Histogram
+    slow: Counter
 
 
 class Metrics:
@@ -153,18 +184,40 @@ class Metrics:
         )
         for outcome in LOGIN_OUTCOMES:
             self.logins.labels(outcome)
+        self._pools: dict[str, PoolSeries] = {}
+        self._operations: dict[str, OperationSeries] = {}
+
+    def pool(self, name: str) -> PoolSeries:
+        """The series of pool `name`, made (all at 0) on first use and kept: `.labels()`
+        takes a lock and builds a key on every call, too slow for every acquire."""
+        series = self._pools.get(name)
+        if series is None:
+            series = self._pools[name] = PoolSeries(
+                size=self.pool_size.labels(name),
+                idle=self.pool_idle.labels(name),
+                in_use=self.pool_in_use.labels(name),
+                max=self.pool_max.labels(name),
+                waiting=self.pool_waiting.labels(name),
+                acquire_seconds=self.pool_acquire_seconds.labels(name),
+                acquire_timeouts=self.pool_acquire_timeouts.labels(name),
+                hold_seconds=self.connection_hold_seconds.labels(name),
+                hold_warnings=self.connection_hold_warnings.labels(name),
+            )
+        return series
+
+    def operation(self, name: str) -> OperationSeries:
+        """The series of repository method `name` ("users.get_by_id"), kept like pool()'s."""
+        series = self._operations.get(name)
+        if series is None:
+            series = self._operations[name] = OperationSeries(
+                seconds=self.query_seconds.labels(name), slow=self.slow_queries.labels(name)
+            )
+        return series
 
     def sample_pools(self, pools: Mapping[str, PoolStats]) -> None:
         """Write the gauges of each pool from the pool itself."""
         for name, pool in pools.items():
-            self.sample_pool(name, pool)
-
-    def sample_pool(self, name: str, pool: PoolStats) -> None:
-        size, idle = pool.get_size(), pool.get_idle_size()
-        self.pool_size.labels(name).set(size)
-        self.pool_idle.labels(name).set(idle)
-        self.pool_in_use.labels(name).set(size - idle)
-        self.pool_max.labels(name).set(pool.get_max_size())
+            self.pool(name).sample(pool)
 
     @contextmanager
     def login_outcome(self) -> Iterator[None]:

@@ -11,14 +11,12 @@ import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from time import perf_counter
-from typing import Any
 
 import asyncpg
-from prometheus_client.metrics import MetricWrapperBase
 
 from app.core.errors import AppError
 from app.core.logging import get_logger
-from app.core.metrics import Metrics
+from app.core.metrics import Metrics, PoolSeries
 
 logger = get_logger("app.db")
 
@@ -41,7 +39,7 @@ class DatabaseHooks:
 
 @dataclass(slots=True)
 class _Hold:
-    pool: str
+    series: PoolSeries
     since: float
     watch: asyncio.TimerHandle | None
 
@@ -60,41 +58,32 @@ class DatabaseMonitor(DatabaseHooks):
         self._slow_seconds = slow_query_ms / 1000 if slow_query_ms > 0 else None
         self._hold_warn_seconds = hold_warn_seconds if hold_warn_seconds > 0 else None
         self._holds: dict[int, _Hold] = {}  # id(connection) -> its hold, while held
-        # Labelled children looked up once: .labels() takes a lock and builds a key each call.
-        self._children: dict[tuple[int, str], Any] = {}
-
-    def _child(self, metric: MetricWrapperBase, label: str) -> Any:
-        key = (id(metric), label)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = metric.labels(label)
-        return child
 
     def _name_of(self, pool: asyncpg.Pool) -> str:
         return next((name for name, p in self._pools().items() if p is pool), "unknown")
 
     async def acquire(self, pool: asyncpg.Pool, *, timeout_seconds: float) -> asyncpg.Connection:
-        m, name = self._metrics, self._name_of(pool)
-        waiting = self._child(m.pool_waiting, name)
-        waiting.inc()
+        name = self._name_of(pool)
+        series = self._metrics.pool(name)
+        series.waiting.inc()
         started = perf_counter()
         try:
             connection = await pool.acquire(timeout=timeout_seconds)
         except TimeoutError:
-            self._child(m.pool_acquire_timeouts, name).inc()
+            series.acquire_timeouts.inc()
             raise
         finally:
-            waiting.dec()
+            series.waiting.dec()
         now = perf_counter()
-        self._child(m.pool_acquire_seconds, name).observe(now - started)
+        series.acquire_seconds.observe(now - started)
         watch = None
         if self._hold_warn_seconds is not None:
             # The callback runs in a copy of this context: its line names this request.
             watch = asyncio.get_running_loop().call_later(
-                self._hold_warn_seconds, self._held_too_long, name
+                self._hold_warn_seconds, self._held_too_long, name, series
             )
-        self._holds[id(connection)] = _Hold(name, now, watch)
-        m.sample_pool(name, pool)
+        self._holds[id(connection)] = _Hold(series, now, watch)
+        series.sample(pool)
         return connection
 
     async def release(
@@ -107,18 +96,18 @@ class DatabaseMonitor(DatabaseHooks):
             if hold is not None:
                 if hold.watch is not None:
                     hold.watch.cancel()
-                seconds = perf_counter() - hold.since
-                self._child(self._metrics.connection_hold_seconds, hold.pool).observe(seconds)
-                self._metrics.sample_pool(hold.pool, pool)
+                hold.series.hold_seconds.observe(perf_counter() - hold.since)
+                hold.series.sample(pool)
 
-    def _held_too_long(self, pool: str) -> None:
-        self._child(self._metrics.connection_hold_warnings, pool).inc()
+    def _held_too_long(self, pool: str, series: PoolSeries) -> None:
+        series.hold_warnings.inc()
         logger.warning("connection held too long", pool=pool, held_seconds=self._hold_warn_seconds)
 
     def query_finished(self, operation: str, seconds: float) -> None:
-        self._child(self._metrics.query_seconds, operation).observe(seconds)
+        series = self._metrics.operation(operation)
+        series.seconds.observe(seconds)
         if self._slow_seconds is not None and seconds >= self._slow_seconds:
-            self._child(self._metrics.slow_queries, operation).inc()
+            series.slow.inc()
             logger.warning("slow query", operation=operation, duration_ms=round(seconds * 1000, 1))
 
     def query_failed(self, operation: str, error: AppError) -> None:
