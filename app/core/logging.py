@@ -116,6 +116,8 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(settings.log_level.upper())
     # uvicorn's own access line would duplicate ours (and print raw query strings).
     logging.getLogger("uvicorn.access").disabled = True
+    # Reading the migration head at start-up logs alembic's plugin set-up at INFO.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def _wrap(logger: WrappedLogger, method: str, event: EventDict) -> Any:
