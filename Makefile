@@ -27,8 +27,8 @@ test: $(STAMP) lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check app tests alembic bench
-	$(BIN)/ruff format --check app tests alembic bench
+	$(BIN)/ruff check app tests alembic $(wildcard bench)
+	$(BIN)/ruff format --check app tests alembic $(wildcard bench)
 	$(BIN)/mypy app tests
 
 migrate: $(STAMP)

@@ -111,6 +111,28 @@ def current() -> None:
     command.current(_alembic_config(_database_url(_settings())), verbose=True)
 
 
+@db_cli.command()
+def check(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Exit 0 only if the database is at REVISION (default: head) and its schema matches.
+
+    Prints each difference, naming the table and column: against the schema the
+    migrations build at REVISION and, at head, against the table metadata.
+    """
+    from alembic.util.exc import CommandError
+
+    from app.db.schema_check import check_schema, display_url
+
+    url = _database_url(_settings())
+    try:
+        report = check_schema(_alembic_config(url), url, revision)
+    except (CommandError, ValueError) as exc:  # no such revision, or it names several
+        typer.echo(f"auth-service: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(report.render(display_url(url)))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 @users_cli.command("create")
 def create_user(
     email: str,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from app.api.body_limit import BodyLimitMiddleware
 from app.api.errors import install_error_handlers
@@ -23,6 +25,8 @@ from app.db.schema_head import migration_heads
 from app.services.auth import AuthService
 from app.services.readiness import ReadinessService
 from app.services.users import UserService
+
+logger = logging.getLogger("app")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -54,10 +58,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await database.close()
             metrics.process_exiting()
 
-    app = FastAPI(
+    # FastAPIOffline serves Swagger UI and ReDoc assets from the package itself: no CDN.
+    app = FastAPIOffline(
         title="auth-service",
         version="0.1.0",
-        description="User accounts and login over PostgreSQL.",
+        description=(
+            "User accounts and login over PostgreSQL. Register, log in, then press "
+            "**Authorize** and sign in with your email as the username to try `/users/me`.\n\n"
+            'Every error comes back as `{"error": {"message", "type", '
+            '"statusCode", "requestId"}}`.'
+        ),
+        openapi_tags=[
+            {"name": "auth", "description": "Logging in: tokens for an email and password."},
+            {"name": "users", "description": "Registration and the caller's own profile."},
+            {"name": "health", "description": "Liveness and readiness probes."},
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -144,7 +144,7 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @asynccontextmanager
 async def live_app(database_url: str, **overrides: Any) -> AsyncIterator[FastAPI]:
     """The app with its real lifespan and pool on `database_url`."""
-    application = create_app(make_settings(database_url=database_url, **overrides))
+    application = create_app(make_settings(**{**overrides, "database_url": database_url}))
     async with LifespanManager(application):
         yield application
 

@@ -74,6 +74,9 @@ async def _request_validation(request: Request, exc: Exception) -> Response:
 async def _http_exception(request: Request, exc: Exception) -> Response:
     """Starlette's own 404/405/etc. (unknown routes, wrong methods) in our envelope."""
     assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc.__cause__, AppError):
+        # FastAPI wraps errors raised while reading the body (our streamed 413) in a 400.
+        return envelope(exc.__cause__, request_id_of(request.scope))
     error_class = _BY_STATUS.get(exc.status_code)
     error: AppError
     if error_class is not None:

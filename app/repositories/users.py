@@ -19,8 +19,10 @@ RETURNING {_COLUMNS}
 SELECT_BY_ID = f"SELECT {_COLUMNS} FROM users WHERE id = $1"
 # lower(email) is what the unique index users_email_lower_key covers: this is an index scan.
 SELECT_BY_EMAIL = f"SELECT {_COLUMNS} FROM users WHERE lower(email) = lower($1)"
+# GREATEST: under concurrent logins a transaction that started earlier may commit later;
+# last_login never moves backwards.
 UPDATE_LAST_LOGIN = f"""
-UPDATE users SET last_login = now(), updated_at = now()
+UPDATE users SET last_login = GREATEST(last_login, now()), updated_at = now()
 WHERE id = $1
 RETURNING {_COLUMNS}
 """

@@ -1,0 +1,158 @@
+"""`auth-service db check` against real drift, and its command line."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+from typer.testing import CliRunner, Result
+
+from app.cli import cli
+from tests.database import migrate
+from tests.migrations.conftest import check, downgrade, revisions
+
+FIRST, *_, HEAD = revisions()
+
+
+async def execute(url: str, sql: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def test_dropped_column_is_named_against_migrations_and_metadata(
+    empty_database: str,
+) -> None:
+    await migrate(empty_database)
+    await execute(empty_database, "ALTER TABLE users DROP COLUMN full_name")
+
+    report = await check(empty_database)
+
+    assert not report.ok
+    assert report.at_target
+    assert any(
+        line.startswith("users.full_name: column missing") for line in report.against_migrations
+    )
+    assert any(
+        line.startswith("users.full_name: column missing") for line in report.against_metadata
+    )
+
+
+async def test_extra_index_is_reported(empty_database: str) -> None:
+    await migrate(empty_database)
+    await execute(empty_database, "CREATE INDEX users_created_at_idx ON users (created_at)")
+
+    report = await check(empty_database)
+
+    assert not report.ok
+    assert "users: unexpected index users_created_at_idx" in report.render()
+
+
+async def test_changed_type_and_nullability_are_reported(empty_database: str) -> None:
+    await migrate(empty_database)
+    await execute(
+        empty_database,
+        "ALTER TABLE users ALTER full_name TYPE text, ALTER last_login SET NOT NULL",
+    )
+
+    report = await check(empty_database)
+
+    assert "users.full_name: type is TEXT, expected VARCHAR(200)" in report.against_metadata
+    assert "users.last_login: nullable is NOT NULL, expected NULL" in report.against_metadata
+
+
+async def test_missing_trigger_is_reported(empty_database: str) -> None:
+    """Table metadata cannot describe triggers; the migrations' schema can."""
+    await migrate(empty_database)
+    await execute(empty_database, "DROP TRIGGER users_set_updated_at ON users")
+
+    report = await check(empty_database)
+
+    assert not report.ok
+    assert report.against_metadata == ()
+    assert any("trigger users_set_updated_at missing" in line for line in report.against_migrations)
+
+
+async def test_database_behind_head_fails_and_says_where_it_is(empty_database: str) -> None:
+    await migrate(empty_database, FIRST)
+
+    report = await check(empty_database)
+
+    assert not report.ok
+    assert f"database is at {FIRST}, expected {HEAD} (head)" in report.render()
+
+
+async def test_database_rolled_back_passes_the_check_at_its_revision(
+    empty_database: str,
+) -> None:
+    await migrate(empty_database)
+    await downgrade(empty_database, FIRST)
+
+    report = await check(empty_database, FIRST)
+
+    assert report.ok, report.render()
+
+
+async def test_empty_database_is_at_base(empty_database: str) -> None:
+    report = await check(empty_database)
+
+    assert not report.ok
+    assert f"database is at base, expected {HEAD} (head)" in report.render()
+    assert (await check(empty_database, "base")).ok
+
+
+async def test_check_leaves_no_scratch_schema_behind(empty_database: str) -> None:
+    await migrate(empty_database)
+    await check(empty_database)
+
+    conn = await asyncpg.connect(empty_database)
+    try:
+        leftovers = await conn.fetchval(
+            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'schema_check_%'"
+        )
+    finally:
+        await conn.close()
+    assert leftovers == 0
+
+
+async def auth_service(url: str, *args: str) -> Result:
+    """The real command line on `url`, in a thread (alembic runs its own event loop)."""
+    env = {"DATABASE_URL": url, "APP_ENV": "test"}
+    return await asyncio.to_thread(CliRunner().invoke, cli, list(args), env=env)
+
+
+async def test_cli_check_exits_nonzero_and_names_the_dropped_column(empty_database: str) -> None:
+    await migrate(empty_database)
+    assert (await auth_service(empty_database, "db", "check")).exit_code == 0
+    await execute(empty_database, "ALTER TABLE users DROP COLUMN full_name")
+
+    result = await auth_service(empty_database, "db", "check")
+
+    assert result.exit_code == 1
+    assert "users.full_name: column missing" in result.output
+
+
+async def test_cli_downgrades_one_step_by_default_and_to_a_named_revision(
+    empty_database: str,
+) -> None:
+    assert (await auth_service(empty_database, "db", "upgrade")).exit_code == 0
+
+    assert (await auth_service(empty_database, "db", "downgrade")).exit_code == 0
+    assert (await check(empty_database, revisions()[-2])).ok
+
+    assert (await auth_service(empty_database, "db", "upgrade")).exit_code == 0
+    assert (await auth_service(empty_database, "db", "downgrade", FIRST)).exit_code == 0
+    result = await auth_service(empty_database, "db", "check", FIRST)
+    assert result.exit_code == 0, result.output
+
+    assert (await auth_service(empty_database, "db", "downgrade", "base")).exit_code == 0
+    assert (await check(empty_database, "base")).ok
+
+
+async def test_cli_check_of_an_unknown_revision_says_so(empty_database: str) -> None:
+    result = await auth_service(empty_database, "db", "check", "20000101_9999")
+
+    assert result.exit_code == 2
+    assert "20000101_9999" in result.output

@@ -1,0 +1,123 @@
+"""AuthService and UserService on the real repository and database."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from app.core.errors import (
+    AuthenticationError,
+    AuthorizationError,
+    ServiceUnavailableError,
+    ValidationError,
+)
+from app.core.passwords import PasswordHasher
+from app.core.tokens import TokenCodec
+from app.db.uow import UnitOfWork
+from app.services.auth import INVALID_CREDENTIALS, AuthService
+from app.services.users import UserService
+from tests.conftest import TEST_PASSWORD, TEST_ROUNDS
+
+EMAIL = "linus@example.com"
+
+
+@pytest.fixture
+def tokens() -> TokenCodec:
+    return TokenCodec(
+        secret="s" * 40, algorithm="HS256", expires_minutes=15, issuer="i", audience="a"
+    )
+
+
+@pytest.fixture
+def users(hasher: PasswordHasher) -> UserService:
+    return UserService(hasher=hasher)
+
+
+@pytest.fixture
+def auth(hasher: PasswordHasher, tokens: TokenCodec) -> AuthService:
+    return AuthService(hasher=hasher, tokens=tokens)
+
+
+async def test_register_stores_a_bcrypt_hash_not_the_password(
+    uow: UnitOfWork, users: UserService
+) -> None:
+    user = await users.register(uow, email=EMAIL, password=TEST_PASSWORD)
+    assert user.password_hash.startswith("$2b$") and TEST_PASSWORD not in user.password_hash
+
+
+@pytest.mark.parametrize("password", ["short", "é" * 37])  # 7 chars; 74 UTF-8 bytes
+async def test_register_refuses_passwords_outside_the_rules(
+    uow: UnitOfWork, users: UserService, password: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        await users.register(uow, email=EMAIL, password=password)
+    assert caught.value.details[0]["field"] == "password"
+    assert password not in str(caught.value.details)
+
+
+async def test_login_updates_last_login_and_issues_a_token_for_the_user(
+    uow: UnitOfWork, users: UserService, auth: AuthService
+) -> None:
+    created = await users.register(uow, email=EMAIL, password=TEST_PASSWORD)
+    result = await auth.login(uow, email=EMAIL.upper(), password=TEST_PASSWORD)
+    assert result.user.id == created.id and result.user.last_login is not None
+    assert (await auth.user_for_token(uow, result.access.token)).id == created.id
+
+
+async def test_unknown_email_and_wrong_password_fail_identically(
+    uow: UnitOfWork, users: UserService, auth: AuthService
+) -> None:
+    await users.register(uow, email=EMAIL, password=TEST_PASSWORD)
+    failures = []
+    for email, password in [(EMAIL, "wrong password"), ("nobody@example.com", TEST_PASSWORD)]:
+        with pytest.raises(AuthenticationError) as caught:
+            await auth.login(uow, email=email, password=password)
+        failures.append((type(caught.value), caught.value.message))
+    assert failures[0] == failures[1] == (AuthenticationError, INVALID_CREDENTIALS)
+
+
+@pytest.mark.parametrize("password", ["", "x", "p" * 73, "é" * 40])
+async def test_passwords_outside_the_rules_are_plain_failed_logins(
+    uow: UnitOfWork, users: UserService, auth: AuthService, password: str
+) -> None:
+    await users.register(uow, email=EMAIL, password=TEST_PASSWORD)
+    with pytest.raises(AuthenticationError):
+        await auth.login(uow, email=EMAIL, password=password)
+
+
+async def test_nfkc_equivalent_passwords_match(
+    uow: UnitOfWork, users: UserService, auth: AuthService
+) -> None:
+    await users.register(uow, email=EMAIL, password="ﬁre-and-ice")  # "ﬁ" ligature
+    result = await auth.login(uow, email=EMAIL, password="fire-and-ice")
+    assert result.user.email == EMAIL
+
+
+async def test_inactive_user_cannot_log_in(
+    uow: UnitOfWork, users: UserService, auth: AuthService
+) -> None:
+    user = await users.register(uow, email=EMAIL, password=TEST_PASSWORD)
+    await uow.users.set_active(user.id, False)
+    with pytest.raises(AuthorizationError):
+        await auth.login(uow, email=EMAIL, password=TEST_PASSWORD)
+
+
+async def test_outdated_hash_is_rehashed_on_login(
+    uow: UnitOfWork, users: UserService, tokens: TokenCodec
+) -> None:
+    user = await users.register(uow, email=EMAIL, password=TEST_PASSWORD)
+    stronger = AuthService(hasher=PasswordHasher(rounds=TEST_ROUNDS + 1), tokens=tokens)
+    await stronger.login(uow, email=EMAIL, password=TEST_PASSWORD)
+    stored = await uow.users.get_by_id(user.id)
+    assert stored is not None
+    assert stored.password_hash != user.password_hash
+    assert stored.password_hash.startswith(f"$2b${TEST_ROUNDS + 1:02d}$")
+
+
+async def test_database_outage_during_login_is_unavailable_not_bad_credentials(
+    unreachable_pool: asyncpg.Pool, auth: AuthService
+) -> None:
+    uow = UnitOfWork(unreachable_pool, acquire_timeout=1)
+    with pytest.raises(ServiceUnavailableError) as caught:
+        await auth.login(uow, email=EMAIL, password=TEST_PASSWORD)
+    assert caught.value.status_code == 503
