@@ -110,78 +110,72 @@ class Metrics:
         def pool_gauge(name: str, doc: str) -> Gauge:
             return Gauge(name, doc, ["pool"], registry=registry, multiprocess_mode="livesum")
 
+        def counter(name: str, doc: str, *labels: str) -> Counter:
+            return Counter(name, doc, labels, registry=registry)
+
+        def histogram(name: str, doc: str, buckets: tuple[float, ...], *labels: str) -> Histogram:
+            return Histogram(name, doc, labels, buckets=buckets, registry=registry)
+
         self.pool_size = pool_gauge("db_pool_size", "Open connections in the pool.")
         self.pool_idle = pool_gauge("db_pool_idle", "Open connections nobody holds.")
         self.pool_in_use = pool_gauge("db_pool_in_use", "Connections held by requests.")
         self.pool_max = pool_gauge("db_pool_max", "Most connections the pool may open.")
         self.pool_waiting = pool_gauge("db_pool_waiting", "Requests waiting to acquire.")
-        self.pool_acquire_seconds = Histogram(
+        self.pool_acquire_seconds = histogram(
             "db_pool_acquire_seconds",
             "Time a request waited for a pooled connection.",
-            ["pool"],
-            buckets=_WAIT_BUCKETS,
-            registry=registry,
+            _WAIT_BUCKETS,
+            "pool",
         )
-        self.pool_acquire_timeouts = Counter(
+        self.pool_acquire_timeouts = counter(
             "db_pool_acquire_timeouts",
             "Acquires that gave up after DB_ACQUIRE_TIMEOUT_SECONDS (the request got a 503).",
-            ["pool"],
-            registry=registry,
+            "pool",
         )
-        self.connection_hold_seconds = Histogram(
+        self.connection_hold_seconds = histogram(
             "db_connection_hold_seconds",
             "Time a request held its connection, acquire to release.",
-            ["pool"],
-            buckets=_HOLD_BUCKETS,
-            registry=registry,
+            _HOLD_BUCKETS,
+            "pool",
         )
-        self.connection_hold_warnings = Counter(
+        self.connection_hold_warnings = counter(
             "db_connection_hold_warnings",
             "Connections held longer than DB_CONNECTION_HOLD_WARN_SECONDS (possible leak).",
-            ["pool"],
-            registry=registry,
+            "pool",
         )
-        self.query_seconds = Histogram(
+        self.query_seconds = histogram(
             "db_query_duration_seconds",
             "Repository call duration, by repository method (never by SQL text).",
-            ["operation"],
-            buckets=_QUERY_BUCKETS,
-            registry=registry,
+            _QUERY_BUCKETS,
+            "operation",
         )
-        self.query_errors = Counter(
+        self.query_errors = counter(
             "db_query_errors",
             "Repository calls that failed, by domain error type.",
-            ["operation", "error"],
-            registry=registry,
+            "operation",
+            "error",
         )
-        self.slow_queries = Counter(
-            "db_slow_queries",
-            "Repository calls slower than DB_SLOW_QUERY_MS.",
-            ["operation"],
-            registry=registry,
+        self.slow_queries = counter(
+            "db_slow_queries", "Repository calls slower than DB_SLOW_QUERY_MS.", "operation"
         )
-        self.http_requests = Counter(
+        self.http_requests = counter(
             "http_requests",
             "Requests by route template (not raw path), method and status.",
-            ["method", "route", "status"],
-            registry=registry,
+            "method",
+            "route",
+            "status",
         )
-        self.http_request_seconds = Histogram(
+        self.http_request_seconds = histogram(
             "http_request_duration_seconds",
             "Time to serve a request, by route template and method.",
-            ["method", "route"],
-            buckets=_HTTP_BUCKETS,
-            registry=registry,
+            _HTTP_BUCKETS,
+            "method",
+            "route",
         )
-        self.http_errors = Counter(
-            "http_error_responses",
-            "Error responses by the envelope's `type`.",
-            ["type"],
-            registry=registry,
+        self.http_errors = counter(
+            "http_error_responses", "Error responses by the envelope's `type`.", "type"
         )
-        self.logins = Counter(
-            "auth_logins", "Login attempts by outcome.", ["outcome"], registry=registry
-        )
+        self.logins = counter("auth_logins", "Login attempts by outcome.", "outcome")
         for outcome in LOGIN_OUTCOMES:
             self.logins.labels(outcome)
         self._pools: dict[str, PoolSeries] = {}

@@ -5,26 +5,21 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from app.db.local import free_port
 from tests.api.error_tracking_app import LOCAL_SECRET
-from tests.conftest import TEST_PASSWORD, TEST_ROUNDS
+from tests.conftest import TEST_PASSWORD
+from tests.processes import app_environment, served
 
-ROOT = Path(__file__).resolve().parents[2]
 RELEASE = "auth-service@9.9.9-test"
-JWT_SECRET = "error-tracking-test-secret-0123456789-abcdef"
 
 
 class FakeSentry(ThreadingHTTPServer):
@@ -104,42 +99,11 @@ def fake_sentry() -> Iterator[FakeSentry]:
 @pytest.fixture
 def served_with_sentry(own_database: str, fake_sentry: FakeSentry) -> Iterator[str]:
     """uvicorn serving the app with SENTRY_DSN set; yields its base URL."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "APP_ENV": "test",
-        "DATABASE_URL": own_database,
-        "JWT_SECRET": JWT_SECRET,
-        "BCRYPT_ROUNDS": str(TEST_ROUNDS),
-        "SENTRY_DSN": fake_sentry.dsn,
-        "SENTRY_RELEASE": RELEASE,
-        "LOG_LEVEL": "WARNING",
-    }
-    command = [sys.executable, "-m", "uvicorn", "tests.api.error_tracking_app:create"]
-    server = subprocess.Popen(
-        [*command, "--factory", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
-        cwd=ROOT,
-        env=env,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(base_url, server)
+    env = app_environment(own_database, SENTRY_DSN=fake_sentry.dsn, SENTRY_RELEASE=RELEASE)
+    factory = "tests.api.error_tracking_app:create"
+    argv = [sys.executable, "-m", "uvicorn", factory, "--factory", "--no-access-log"]
+    with served(argv, env) as base_url:
         yield base_url
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
-
-
-def _wait_until_up(base_url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "the server exited during start-up"
-        try:
-            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError("the server did not start")
 
 
 def test_5xx_reports_carry_request_route_release_user_and_no_secrets(

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
 
 import pytest
+from alembic import command
 
-from app.db.local import create_database, drop_database, free_port
+from app.db.local import free_port
 from app.db.schema_head import migration_heads
 from app.db.uow import UnitOfWork
 from app.services.readiness import DATABASE_DOWN, SCHEMA_BEHIND
 from tests.conftest import client_for, live_app
-from tests.database import unique_name, with_database
+from tests.database import alembic_config
 from tests.metrics import scrape
 
 
 @pytest.fixture
-async def unmigrated_database(server_url: str) -> AsyncIterator[str]:
-    """A database nobody ran the migrations on (the app deployed before `db upgrade`)."""
-    name = unique_name("auth_unmigrated")
-    await create_database(server_url, name)
-    yield with_database(server_url, name)
-    await drop_database(server_url, name)
+async def database_behind(own_database: str) -> str:
+    """One revision behind the head: this code deployed before its migration ran."""
+    await asyncio.to_thread(command.downgrade, alembic_config(own_database), "-1")
+    return own_database
 
 
 async def test_a_migrated_database_is_at_the_head_read_from_the_scripts(uow: UnitOfWork) -> None:
@@ -37,8 +36,8 @@ async def test_ready_when_the_database_answers_at_the_head(own_database: str) ->
     assert response.json() == {"status": "ok"}
 
 
-async def test_not_ready_when_the_schema_is_behind_the_head(unmigrated_database: str) -> None:
-    async with live_app(unmigrated_database) as app, client_for(app) as http:
+async def test_not_ready_when_the_schema_is_behind_the_head(database_behind: str) -> None:
+    async with live_app(database_behind) as app, client_for(app) as http:
         response = await http.get("/ready")
     assert response.status_code == 503
     error = response.json()["error"]

@@ -6,11 +6,8 @@ sum of both (prometheus-client multiprocess mode, set up by the CLI).
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,11 +16,9 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from app.db.local import free_port
-from tests.conftest import TEST_ROUNDS
 from tests.metrics import Samples
+from tests.processes import app_environment, served
 
-ROOT = Path(__file__).resolve().parents[2]
 HEALTH = {"method": "GET", "route": "/health", "status": "200"}
 POOL_MAX = 3
 
@@ -38,49 +33,20 @@ def metrics_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def two_workers(own_database: str, metrics_dir: Path) -> Iterator[str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "APP_ENV": "test",
-        "DATABASE_URL": own_database,
-        "JWT_SECRET": "multiprocess-test-secret-0123456789-abcdef",
-        "BCRYPT_ROUNDS": str(TEST_ROUNDS),
-        "DB_POOL_MIN_SIZE": "1",
-        "DB_POOL_MAX_SIZE": str(POOL_MAX),
-        "LOG_LEVEL": "WARNING",
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--port", str(port), "--workers", "2"],
-        cwd=ROOT,
-        env=env,
+    env = app_environment(
+        own_database,
+        DB_POOL_MIN_SIZE="1",
+        DB_POOL_MAX_SIZE=str(POOL_MAX),
+        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
     )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for_workers(base_url, server, metrics_dir)
+    argv = [sys.executable, "-m", "app", "serve", "--workers", "2"]
+    with served(argv, env, ready=lambda: len(_worker_pids(metrics_dir)) == 2) as base_url:
         yield base_url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def _worker_pids(metrics_dir: Path) -> set[str]:
     """Workers that started their app (each writes its live pool gauges at start-up)."""
     return {p.stem.rsplit("_", 1)[1] for p in metrics_dir.glob("gauge_livesum_*.db")}
-
-
-def _wait_for_workers(base_url: str, server: subprocess.Popen[bytes], metrics_dir: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "the server exited during start-up"
-        if len(_worker_pids(metrics_dir)) == 2:
-            try:
-                if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-        time.sleep(0.1)
-    raise AssertionError("two workers did not start")
 
 
 def _per_worker_health_counts(metrics_dir: Path, scratch: Path) -> dict[str, float]:
