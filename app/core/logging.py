@@ -10,6 +10,7 @@ local variables (structlog's and rich's defaults would print them, passwords inc
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
@@ -29,13 +30,26 @@ _SECRET_TEXT = re.compile(
 )
 
 
+_PLAIN_TYPES = frozenset({int, float, bool, type(None)})
+
+
+@functools.lru_cache(maxsize=1024)  # keys repeat line after line; the regex is the cost
+def _is_sensitive_key(key: str) -> bool:
+    return _SENSITIVE_KEY.search(key) is not None
+
+
 def _is_sensitive(key: object) -> bool:
-    return isinstance(key, str) and _SENSITIVE_KEY.search(key) is not None
+    return isinstance(key, str) and _is_sensitive_key(key)
 
 
 def redact(value: Any) -> Any:
     """`value` with sensitive keys' values replaced and token-shaped text masked."""
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
+        return _SECRET_TEXT.sub(REDACTED, value)
+    if kind in _PLAIN_TYPES:
+        return value
+    if isinstance(value, str):  # a str subclass
         return _SECRET_TEXT.sub(REDACTED, value)
     if isinstance(value, Mapping):
         return {k: REDACTED if _is_sensitive(k) else redact(v) for k, v in value.items()}
