@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.core.settings import Settings
-from tests.conftest import TEST_PASSWORD, login, make_settings, register
+from tests.conftest import TEST_PASSWORD, client_for, live_app, login, make_settings, register
 from tests.logs import Captured, captured_logs
 
 WRONG_PASSWORD = "wrong-horse-battery-7f3a"
@@ -96,3 +96,24 @@ async def test_one_access_line_per_request_and_request_id_on_every_line(
     assert "user_id" not in failed
     errors = [line for line in lines if line["level"] == "error"]
     assert errors and all(line["request_id"] == "req-c-3" for line in errors)
+
+
+async def test_connection_hold_warning_names_the_request_and_route(own_database: str) -> None:
+    """Login keeps its connection while bcrypt verifies (about 0.3 s at 12 rounds)."""
+    slow_hash = {"bcrypt_rounds": 12, "db_connection_hold_warn_seconds": 0.05}
+    async with (
+        live_app(own_database, log_format="json", **slow_hash) as application,
+        client_for(application) as http,
+    ):
+        await register(http)
+        with captured_logs() as logs:
+            response = await http.post(
+                "/api/v1/auth/login",
+                json={"email": "ada@example.com", "password": TEST_PASSWORD},
+                headers={"X-Request-ID": "req-hold-login"},
+            )
+    assert response.status_code == 200
+    [line] = logs.events("connection held too long")
+    assert line["request_id"] == "req-hold-login"
+    assert line["route"] == "/api/v1/auth/login"
+    assert line["pool"] == "primary"
