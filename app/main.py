@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from app.api.body_limit import BodyLimitMiddleware
+from app.api.docs import install_redoc
 from app.api.errors import install_error_handlers
 from app.api.monitoring import RequestMonitorMiddleware
 from app.api.request_id import RequestIdMiddleware
@@ -21,8 +23,9 @@ from app.core.passwords import PasswordHasher
 from app.core.settings import Settings
 from app.core.tokens import TokenCodec
 from app.db.database import Database
+from app.db.replica_health import ReplicaHealthChecker, ReplicaMetrics
 from app.db.schema_head import migration_heads
-from app.services.auth import AuthService
+from app.services.auth import AuthService, LoginPolicy
 from app.services.readiness import ReadinessService
 from app.services.users import UserService
 
@@ -44,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
     )
+    replica_metrics = ReplicaMetrics(metrics.registry)  # exported on /metrics with the rest
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -51,15 +55,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await database.open()
         app.state.database = database
         metrics.sample_pools(database.pools())
-        await hasher.warm_up()
+        replica_health = ReplicaHealthChecker.configured(
+            database.pool, database.replicas, settings, metrics=replica_metrics
+        )
         try:
+            await replica_health.start()  # no task at all without replicas
+            await hasher.warm_up()
             yield
         finally:
+            await replica_health.stop()
             await database.close()
             metrics.process_exiting()
 
     # FastAPIOffline serves Swagger UI and ReDoc assets from the package itself: no CDN.
     app = FastAPIOffline(
+        redoc_url=None,  # our own page: see app/api/docs.py
         title="auth-service",
         version="0.1.0",
         description=(
@@ -77,10 +87,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.metrics_registry = metrics.registry
     app.state.readiness = ReadinessService(migration_heads=migration_heads())
     app.state.user_service = UserService(hasher=hasher)
-    app.state.auth_service = AuthService(hasher=hasher, tokens=tokens)
+    policy = LoginPolicy(
+        max_failures=settings.login_max_failures,
+        max_failures_per_address=settings.login_max_failures_per_address,
+        window_seconds=settings.login_failure_window_seconds,
+        refresh_token_ttl=timedelta(days=settings.refresh_token_expires_days),
+    )
+    app.state.auth_service = AuthService(hasher=hasher, tokens=tokens, policy=policy)
 
+    install_redoc(app)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMonitorMiddleware, metrics=metrics)  # counts and logs all of them

@@ -30,6 +30,13 @@ def postgres_server() -> Iterator[str]:
     if url:
         yield url
         return
+    with throwaway_cluster() as url:
+        yield url
+
+
+@contextmanager
+def throwaway_cluster() -> Iterator[str]:
+    """A cluster of the suite's own, started from the server binaries, removed at the end."""
     workdir = Path(tempfile.mkdtemp(prefix="auth-service-test-pg-"))
     workdir.chmod(0o755)  # the server runs as `postgres` when we are root
     cluster = local.LocalCluster(workdir / "data")

@@ -56,7 +56,14 @@ def get_metrics(request: Request) -> Metrics:
     return metrics
 
 
+def get_client_address(request: Request) -> str:
+    """The peer address lockouts count by. Behind a proxy it is the forwarded client only
+    when uvicorn trusts that proxy (--proxy-headers, FORWARDED_ALLOW_IPS)."""
+    return request.client.host if request.client else "unknown"
+
+
 Auth = Annotated[AuthService, Depends(get_auth_service)]
+ClientAddress = Annotated[str, Depends(get_client_address)]
 Users = Annotated[UserService, Depends(get_user_service)]
 Readiness = Annotated[ReadinessService, Depends(get_readiness)]
 AppMetrics = Annotated[Metrics, Depends(get_metrics)]

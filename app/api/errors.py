@@ -46,6 +46,9 @@ def envelope(
     return JSONResponse({"error": body}, status_code=error.status_code, headers=headers)
 
 
+MAX_FIELD_CHARS = 64
+
+
 def _validation_details(errors: Sequence[Any]) -> list[dict[str, str]]:
     """Field and message only: pydantic's `input` would echo passwords back."""
     details = []
@@ -54,7 +57,9 @@ def _validation_details(errors: Sequence[Any]) -> list[dict[str, str]]:
         if error.get("type") == "json_invalid":
             details.append({"field": "body", "message": "Malformed JSON"})
             continue
-        details.append({"field": ".".join(location) or "body", "message": str(error.get("msg"))})
+        # An unknown key is the client's text: bounded, so a 1 MiB key is not sent back.
+        field = ".".join(location)[:MAX_FIELD_CHARS] or "body"
+        details.append({"field": field, "message": str(error.get("msg"))})
     return details
 
 

@@ -3,30 +3,94 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field
 
 from app.core.models import User
 from app.core.passwords import MIN_PASSWORD_CHARS
+from app.core.refresh_tokens import MAX_TOKEN_CHARS
 
 # Bounds on input sizes; the byte limit of passwords is checked after normalising.
+MAX_EMAIL_CHARS = 320
 MAX_PASSWORD_CHARS = 256
 MAX_LOGIN_PASSWORD_CHARS = 1024
 
 
+# What plain_text enforces, stated in the OpenAPI document (ECMA regex) for clients and fuzzers.
+PLAIN_TEXT = {"pattern": "^[^\\u0000]*$"}
+
+
+def plain_text(value: str) -> str:
+    """Refuse what PostgreSQL and bcrypt cannot take (NUL, lone surrogates) as a 422 here,
+    rather than as a driver error deep inside."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+def _stripped(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+# Passwords are never stripped: every character counts, the same at registration and login.
+# Emails are trimmed here for validation; the services normalise them again (CLI callers).
+Email = Annotated[
+    EmailStr,
+    Field(max_length=MAX_EMAIL_CHARS, json_schema_extra=PLAIN_TEXT),
+    BeforeValidator(_stripped),
+]
+LoginEmail = Annotated[
+    str,
+    Field(max_length=MAX_EMAIL_CHARS, json_schema_extra=PLAIN_TEXT),
+    BeforeValidator(_stripped),
+    AfterValidator(plain_text),
+]
+NewPassword = Annotated[
+    str,
+    Field(
+        min_length=MIN_PASSWORD_CHARS,
+        max_length=MAX_PASSWORD_CHARS,
+        description="At least 8 characters and at most 72 UTF-8 bytes after NFKC normalisation",
+        json_schema_extra=PLAIN_TEXT,
+    ),
+    AfterValidator(plain_text),
+]
+# Any string up to a sanity bound: a password outside the registration rules is a failed
+# login (401), never a 422 that hints at what the rules are.
+AnyPassword = Annotated[
+    str,
+    Field(max_length=MAX_LOGIN_PASSWORD_CHARS, json_schema_extra=PLAIN_TEXT),
+    AfterValidator(plain_text),
+]
+FullName = Annotated[
+    str,
+    Field(max_length=200, json_schema_extra=PLAIN_TEXT),
+    BeforeValidator(_stripped),
+    AfterValidator(plain_text),
+]
+RefreshToken = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_TOKEN_CHARS, json_schema_extra=PLAIN_TEXT),
+    AfterValidator(plain_text),
+]
+
+
 class _Input(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+    model_config = ConfigDict(extra="forbid")
 
 
 class UserCreate(_Input):
-    email: EmailStr = Field(max_length=320)
-    password: str = Field(min_length=MIN_PASSWORD_CHARS, max_length=MAX_PASSWORD_CHARS)
-    full_name: str | None = Field(default=None, max_length=200)
+    email: Email
+    password: NewPassword
+    full_name: FullName | None = None
 
     model_config = ConfigDict(
-        str_strip_whitespace=True,
         extra="forbid",
         json_schema_extra={
             "examples": [
@@ -41,18 +105,28 @@ class UserCreate(_Input):
 
 
 class LoginRequest(_Input):
-    email: str = Field(min_length=1, max_length=320)
-    # Any string up to a sanity bound: a password outside the registration rules is a
-    # failed login (401), never a 422 that hints at what the rules are.
-    password: str = Field(max_length=MAX_LOGIN_PASSWORD_CHARS)
+    email: LoginEmail
+    password: AnyPassword
 
     model_config = ConfigDict(
-        str_strip_whitespace=True,
         extra="forbid",
         json_schema_extra={
             "examples": [{"email": "ada@example.com", "password": "correct horse battery"}]
         },
     )
+
+
+class RefreshRequest(_Input):
+    refresh_token: RefreshToken
+
+
+class LogoutRequest(_Input):
+    refresh_token: RefreshToken
+
+
+class PasswordChange(_Input):
+    current_password: AnyPassword
+    new_password: NewPassword
 
 
 class UserOut(BaseModel):
@@ -81,7 +155,11 @@ class TokenOut(BaseModel):
     expires_in: int = Field(description="Seconds until the access token expires")
 
 
-class LoginOut(TokenOut):
+class TokenPairOut(TokenOut):
+    refresh_token: str = Field(description="Opaque; spend it once at /api/v1/auth/refresh")
+
+
+class LoginOut(TokenPairOut):
     user: UserOut
 
 

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     database_replica_urls: str = ""
+    # A replica further behind than this takes no reads until it catches up.
+    db_replica_max_lag_seconds: float = Field(default=5.0, gt=0)
+    db_replica_check_interval_seconds: float = Field(default=1.0, gt=0)
     db_pool_min_size: int = Field(default=2, ge=0)
     db_pool_max_size: int = Field(default=10, ge=1)
     db_acquire_timeout_seconds: float = Field(default=5.0, gt=0)
@@ -48,6 +51,8 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
     login_max_failures_per_address: int = Field(default=100, ge=1)
+    # Each rotation issues a token valid this long; an unused family expires after it.
+    refresh_token_expires_days: int = Field(default=14, ge=1)
 
     @field_validator("database_url", "sentry_dsn", "sentry_release", mode="before")
     @classmethod

@@ -1,4 +1,7 @@
-"""Connection pools for the process: opened and closed by the app's lifespan."""
+"""Connection pools for the process: opened and closed by the app's lifespan.
+
+One pool for the primary, and one per DATABASE_REPLICA_URLS entry ("replica-0", ...).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import asyncpg
 from app.core.metrics import Metrics
 from app.core.settings import Settings
 from app.db.monitor import DatabaseHooks, DatabaseMonitor
+from app.db.replicas import Replica, ReplicaSet
 from app.db.uow import UnitOfWork
 
 
@@ -17,6 +21,7 @@ class Database:
         self._url = settings.database_url
         self._settings = settings
         self._pool: asyncpg.Pool | None = None
+        self.replicas = ReplicaSet([])
         self._hooks = DatabaseHooks()
         if metrics is not None:
             self._hooks = DatabaseMonitor(
@@ -33,18 +38,33 @@ class Database:
         return self._pool
 
     def pools(self) -> dict[str, asyncpg.Pool]:
-        """Every open pool by name ("primary", later one per replica), for metrics and health."""
-        return {} if self._pool is None else {"primary": self._pool}
+        """Every open pool by name ("primary", "replica-0", ...), for metrics and health."""
+        if self._pool is None:
+            return {}
+        return {"primary": self._pool} | {r.name: r.pool for r in self.replicas.replicas}
 
     async def open(self) -> None:
         s = self._settings
-        self._pool = await asyncpg.create_pool(
-            self._url,
-            min_size=min(s.db_pool_min_size, s.db_pool_max_size),
+        self._pool = await self._create_pool(self._url, "primary", min_size=s.db_pool_min_size)
+        replicas = []
+        for index, url in enumerate(s.replica_urls):
+            name = f"replica-{index}"
+            # min_size=0: no connection at start-up, so a replica that is down does not stop
+            # the service; it takes reads once the health check finds it up.
+            pool = await self._create_pool(url, name, min_size=0)
+            replicas.append(Replica(name=name, url=url, pool=pool))
+        self.replicas = ReplicaSet(replicas)
+
+    async def _create_pool(self, url: str, name: str, *, min_size: int) -> asyncpg.Pool:
+        s = self._settings
+        return await asyncpg.create_pool(
+            url,
+            min_size=min(min_size, s.db_pool_max_size),
             max_size=s.db_pool_max_size,
             timeout=s.db_acquire_timeout_seconds,  # connect timeout for new connections
             server_settings={
-                "application_name": "auth-service",
+                # The pool's name shows in pg_stat_activity on the server it runs on.
+                "application_name": "auth-service" if name == "primary" else f"auth-service/{name}",
                 "statement_timeout": str(s.db_statement_timeout_ms),
                 # A crashed request must never pin locks with an idle open transaction.
                 "idle_in_transaction_session_timeout": str(max(s.db_statement_timeout_ms, 10000)),
@@ -52,11 +72,15 @@ class Database:
         )
 
     async def close(self) -> None:
-        if self._pool is not None:
-            pool, self._pool = self._pool, None
+        pools = list(self.pools().values())
+        self._pool, self.replicas = None, ReplicaSet([])
+        for pool in pools:
             await pool.close()
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(
-            self.pool, acquire_timeout=self._settings.db_acquire_timeout_seconds, hooks=self._hooks
+            self.pool,
+            acquire_timeout=self._settings.db_acquire_timeout_seconds,
+            replicas=self.replicas or None,
+            hooks=self._hooks,
         )

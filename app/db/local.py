@@ -97,11 +97,16 @@ class LocalCluster:
 
     @property
     def port(self) -> int:
+        # The last setting wins, as in PostgreSQL: a replica's copy of the primary's
+        # postgresql.auto.conf carries the primary's port first, its own after.
+        port: int | None = None
         for line in (self.data_dir / "postgresql.auto.conf").read_text().splitlines():
             key, _, value = line.partition("=")
             if key.strip() == "port":
-                return int(value.strip().strip("'"))
-        raise ClusterError(f"no port recorded in {self.data_dir}")
+                port = int(value.strip().strip("'"))
+        if port is None:
+            raise ClusterError(f"no port recorded in {self.data_dir}")
+        return port
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{SERVER_USER}@127.0.0.1:{self.port}/{database}"
@@ -120,10 +125,7 @@ class LocalCluster:
         return result.returncode == 0
 
     def init(self, *, port: int | None = None, durable: bool = True) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.data_dir.chmod(0o700)
-        _hand_to_server_user(self.data_dir)
-        _check_reachable_by_server_user(self.data_dir)
+        self._prepare_data_dir()
         argv = [
             find_binary("initdb"),
             "-D",
@@ -145,6 +147,44 @@ class LocalCluster:
         }
         if not durable:  # throwaway test clusters trade crash safety for speed
             settings |= {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+        self._configure(settings)
+
+    @classmethod
+    def replica_of(
+        cls, primary_url: str, data_dir: Path, *, port: int | None = None, durable: bool = True
+    ) -> LocalCluster:
+        """A hot standby streaming from the server at `primary_url` (not started yet).
+
+        `pg_basebackup -R` copies the primary and writes standby.signal and primary_conninfo;
+        `-X stream` brings the WAL written during the copy, so the standby starts consistent.
+        The primary needs wal_level=replica (the default) and a `replication` line in
+        pg_hba.conf (initdb --auth=trust writes one for 127.0.0.1).
+        """
+        replica = cls(data_dir)
+        replica._prepare_data_dir()
+        argv = [
+            find_binary("pg_basebackup"),
+            "--pgdata",
+            str(data_dir),
+            "--dbname",
+            primary_url,
+            "--write-recovery-conf",
+            "--wal-method=stream",
+            "--checkpoint=fast",
+        ]
+        if not durable:
+            argv.append("--no-sync")
+        _run(argv)
+        replica._configure({"port": str(port or free_port()), "hot_standby": "on"})
+        return replica
+
+    def _prepare_data_dir(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.chmod(0o700)
+        _hand_to_server_user(self.data_dir)
+        _check_reachable_by_server_user(self.data_dir)
+
+    def _configure(self, settings: dict[str, str]) -> None:
         with (self.data_dir / "postgresql.auto.conf").open("a") as conf:
             conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
 

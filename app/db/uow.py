@@ -2,6 +2,11 @@
 
 It acquires a pooled connection on first use only, shares it with every repository
 (`uow.users`), nests transactions as savepoints, and always gives the connection back.
+
+With replicas configured it also routes reads: a read marked `replica_ok` goes to the next
+healthy replica, until the request uses the primary for anything; from then on every read
+goes to the primary, so a request sees its own writes and never reads older data after
+newer. A request holds at most one connection per pool (one replica, the primary).
 """
 
 from __future__ import annotations
@@ -12,8 +17,12 @@ from contextlib import asynccontextmanager
 import anyio
 import asyncpg
 
+from app.core.errors import DatabaseError, DatabaseUnavailableError
 from app.db.monitor import DatabaseHooks
+from app.db.replicas import Replica, ReplicaSet
 from app.repositories.base import database_errors
+from app.repositories.login_attempts import LoginAttemptRepository
+from app.repositories.refresh_tokens import RefreshTokenRepository
 from app.repositories.schema import SchemaRepository
 from app.repositories.users import UserRepository
 
@@ -25,6 +34,7 @@ class UnitOfWork:
         *,
         acquire_timeout: float,
         connection: asyncpg.Connection | None = None,
+        replicas: ReplicaSet | None = None,
         hooks: DatabaseHooks | None = None,
     ) -> None:
         self._pool = pool
@@ -33,7 +43,12 @@ class UnitOfWork:
         # A connection handed in (tests) is borrowed: it is never released here.
         self._connection = connection
         self._owns_connection = False
+        self._replicas = replicas
+        self._replica: tuple[Replica, asyncpg.Connection] | None = None
+        self._primary_only = replicas is None  # set for good once the primary serves us
         self.users = UserRepository(self, self._hooks)
+        self.login_attempts = LoginAttemptRepository(self, self._hooks)
+        self.refresh_tokens = RefreshTokenRepository(self, self._hooks)
         self.schema = SchemaRepository(self, self._hooks)
 
     @classmethod
@@ -48,6 +63,13 @@ class UnitOfWork:
     async def connection(self, *, replica_ok: bool = False) -> asyncpg.Connection:
         # replica_ok marks a read the caller accepts from a replica; with no replica
         # configured every read goes to the primary.
+        if replica_ok and not self._primary_only:
+            replica_connection = await self._replica_connection()
+            if replica_connection is not None:
+                return replica_connection
+        # Any use of the primary (a write, a transaction, a read that must be fresh) may have
+        # changed or seen data a replica has not replayed yet: later reads stay here.
+        self._primary_only = True
         if self._connection is None:
             if self._pool is None:
                 raise RuntimeError("unit of work is closed")
@@ -57,6 +79,37 @@ class UnitOfWork:
                 )
             self._owns_connection = True
         return self._connection
+
+    async def _replica_connection(self) -> asyncpg.Connection | None:
+        """This request's replica connection, acquired on first use; None when no replica
+        is healthy or the chosen one cannot be reached (the read goes to the primary)."""
+        if self._replica is not None:
+            return self._replica[1]
+        assert self._replicas is not None  # _primary_only is set when there are none
+        replica = self._replicas.next_healthy()
+        if replica is None:
+            return None
+        try:
+            with database_errors(f"{replica.name}.acquire"):
+                connection = await self._hooks.acquire(
+                    replica.pool, timeout_seconds=self._acquire_timeout
+                )
+        except DatabaseError:
+            replica.mark_down()
+            return None
+        self._replica = (replica, connection)
+        return connection
+
+    def replica_failed(self, connection: asyncpg.Connection, error: DatabaseError) -> bool:
+        """Whether `connection` was this request's replica: if so, the request moves to the
+        primary for good (the caller retries its read there) and an unreachable replica
+        takes no more reads until the health check finds it up."""
+        if self._replica is None or self._replica[1] is not connection:
+            return False
+        if isinstance(error, DatabaseUnavailableError):
+            self._replica[0].mark_down()
+        self._primary_only = True
+        return True
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
@@ -78,9 +131,23 @@ class UnitOfWork:
         Shielded so a cancelled request (client gone, timeout) still returns it; asyncpg's
         release rolls back a transaction left open and resets session state.
         """
+        await self._release_replica()
         connection, self._connection = self._connection, None
         if connection is None or not self._owns_connection or self._pool is None:
             return
         self._owns_connection = False
         with anyio.CancelScope(shield=True):
             await self._hooks.release(self._pool, connection, timeout_seconds=self._acquire_timeout)
+
+    async def _release_replica(self) -> None:
+        replica, self._replica = self._replica, None
+        if replica is None:
+            return
+        with anyio.CancelScope(shield=True):
+            try:
+                with database_errors(f"{replica[0].name}.release"):
+                    await self._hooks.release(
+                        replica[0].pool, replica[1], timeout_seconds=self._acquire_timeout
+                    )
+            except DatabaseError:
+                pass  # asyncpg has terminated it; the request's reads already got their answer

@@ -1,13 +1,14 @@
-"""What every repository shares: where its connection comes from, and how driver errors
-become domain errors (in this one place, not in a try/except per method)."""
+"""What every repository shares: where its connection comes from, how driver errors become
+domain errors (in this one place, not in a try/except per method), and how a read that a
+replica failed is retried once on the primary."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from time import perf_counter
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import asyncpg
 
@@ -32,6 +33,11 @@ class Connector(Protocol):
 
     async def connection(self, *, replica_ok: bool = False) -> asyncpg.Connection: ...
 
+    def replica_failed(self, connection: asyncpg.Connection, error: DatabaseError) -> bool: ...
+
+
+T = TypeVar("T")
+
 
 class QueryObserver(Protocol):
     """Told how each repository call went (app.db.monitor: metrics, slow-query log)."""
@@ -52,7 +58,11 @@ def database_errors(operation: str, *, conflict: str = "Already exists") -> Iter
         raise ConflictError(conflict) from exc
     except _UNAVAILABLE as exc:
         raise DatabaseUnavailableError(f"{operation}: database unavailable") from exc
-    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:  # a bug, not an outage
+    # Otherwise a bug, not an outage. InternalClientError subclasses neither of the others
+    # but is also what asyncpg raises when the server ends the session as a statement starts
+    # (pg_terminate_backend, a standby's recovery conflict): translated, a replica read that
+    # hits it gets its retry on the primary.
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError) as exc:
         raise DatabaseError(f"{operation} failed") from exc
 
 
@@ -81,3 +91,24 @@ class Repository:
         except AppError as error:
             self._observer.query_failed(operation, error)
             raise
+
+    async def _read(
+        self,
+        operation: str,
+        query: Callable[[asyncpg.Connection], Awaitable[T]],
+        *,
+        replica_ok: bool = False,
+    ) -> T:
+        """Run a read; with `replica_ok` it may be served by a replica, and a replica that
+        fails it (connection lost, shut down, query cancelled by recovery) gets it retried
+        once on the primary. `query` must only read: it may run twice."""
+        used: asyncpg.Connection | None = None
+        try:
+            async with self._connection(operation, replica_ok=replica_ok) as conn:
+                used = conn
+                return await query(conn)
+        except DatabaseError as exc:
+            if used is None or not self._connector.replica_failed(used, exc):
+                raise
+        async with self._connection(operation) as conn:
+            return await query(conn)

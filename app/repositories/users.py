@@ -55,8 +55,11 @@ class UserRepository(Repository):
         return _user(row)
 
     async def get_by_id(self, user_id: UUID, *, replica_ok: bool = False) -> User | None:
-        async with self._connection("users.get_by_id", replica_ok=replica_ok) as conn:
-            row = await conn.fetchrow(SELECT_BY_ID, user_id)
+        row = await self._read(
+            "users.get_by_id",
+            lambda conn: conn.fetchrow(SELECT_BY_ID, user_id),
+            replica_ok=replica_ok,
+        )
         return _maybe_user(row)
 
     async def find_by_email(self, email: str) -> User | None:

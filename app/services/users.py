@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.core.emails import normalize_email
 from app.core.errors import ValidationError
 from app.core.models import User
 from app.core.passwords import PasswordHasher, normalize_password, password_problem
@@ -21,5 +22,5 @@ class UserService:
         password_hash = await self._hasher.hash(password)
         async with uow.transaction():
             return await uow.users.create(
-                email=email, password_hash=password_hash, full_name=full_name
+                email=normalize_email(email), password_hash=password_hash, full_name=full_name
             )

@@ -38,3 +38,8 @@ async def test_authorize_button_uses_the_password_form_endpoint(client: httpx.As
     scheme = spec["components"]["securitySchemes"]["OAuth2PasswordBearer"]
     assert scheme["flows"]["password"]["tokenUrl"] == "/api/v1/auth/token"
     assert spec["paths"]["/api/v1/users/me"]["get"]["security"] == [{"OAuth2PasswordBearer": []}]
+
+
+async def test_redoc_page_keeps_images_on_this_origin(client: httpx.AsyncClient) -> None:
+    response = await client.get("/redoc")
+    assert response.headers["Content-Security-Policy"] == "img-src 'self' data: blob:"

@@ -107,6 +107,7 @@ async def test_sigterm_lets_in_flight_requests_finish_and_closes_pools(
         **os.environ,
         "DATABASE_URL": own_database,
         "BCRYPT_ROUNDS": "10",
+        "LOGIN_MAX_FAILURES": "50",  # concurrent attempts count as pending until checked
         "APP_ENV": "test",
         "JWT_SECRET": "graceful-shutdown-test-secret-0123456789",
     }

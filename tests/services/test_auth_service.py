@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import asyncpg
 import pytest
 
@@ -14,11 +16,18 @@ from app.core.errors import (
 from app.core.passwords import PasswordHasher
 from app.core.tokens import TokenCodec
 from app.db.uow import UnitOfWork
-from app.services.auth import INVALID_CREDENTIALS, AuthService
+from app.services.auth import INVALID_CREDENTIALS, AuthService, LoginPolicy
 from app.services.users import UserService
 from tests.conftest import TEST_PASSWORD, TEST_ROUNDS
 
 EMAIL = "linus@example.com"
+ADDRESS = "198.51.100.7"
+POLICY = LoginPolicy(
+    max_failures=50,
+    max_failures_per_address=500,
+    window_seconds=900,
+    refresh_token_ttl=timedelta(days=14),
+)
 
 
 @pytest.fixture
@@ -35,7 +44,7 @@ def users(hasher: PasswordHasher) -> UserService:
 
 @pytest.fixture
 def auth(hasher: PasswordHasher, tokens: TokenCodec) -> AuthService:
-    return AuthService(hasher=hasher, tokens=tokens)
+    return AuthService(hasher=hasher, tokens=tokens, policy=POLICY)
 
 
 async def test_register_stores_a_bcrypt_hash_not_the_password(
@@ -59,7 +68,9 @@ async def test_login_updates_last_login_and_issues_a_token_for_the_user(
     uow: UnitOfWork, users: UserService, auth: AuthService
 ) -> None:
     created = await users.register(uow, email=EMAIL, password=TEST_PASSWORD)
-    result = await auth.login(uow, email=EMAIL.upper(), password=TEST_PASSWORD)
+    result = await auth.login(
+        uow, email=EMAIL.upper(), password=TEST_PASSWORD, client_address=ADDRESS
+    )
     assert result.user.id == created.id and result.user.last_login is not None
     assert (await auth.user_for_token(uow, result.access.token)).id == created.id
 
@@ -71,7 +82,7 @@ async def test_unknown_email_and_wrong_password_fail_identically(
     failures = []
     for email, password in [(EMAIL, "wrong password"), ("nobody@example.com", TEST_PASSWORD)]:
         with pytest.raises(AuthenticationError) as caught:
-            await auth.login(uow, email=email, password=password)
+            await auth.login(uow, email=email, password=password, client_address=ADDRESS)
         failures.append((type(caught.value), caught.value.message))
     assert failures[0] == failures[1] == (AuthenticationError, INVALID_CREDENTIALS)
 
@@ -82,14 +93,14 @@ async def test_passwords_outside_the_rules_are_plain_failed_logins(
 ) -> None:
     await users.register(uow, email=EMAIL, password=TEST_PASSWORD)
     with pytest.raises(AuthenticationError):
-        await auth.login(uow, email=EMAIL, password=password)
+        await auth.login(uow, email=EMAIL, password=password, client_address=ADDRESS)
 
 
 async def test_nfkc_equivalent_passwords_match(
     uow: UnitOfWork, users: UserService, auth: AuthService
 ) -> None:
     await users.register(uow, email=EMAIL, password="ﬁre-and-ice")  # "ﬁ" ligature
-    result = await auth.login(uow, email=EMAIL, password="fire-and-ice")
+    result = await auth.login(uow, email=EMAIL, password="fire-and-ice", client_address=ADDRESS)
     assert result.user.email == EMAIL
 
 
@@ -99,15 +110,17 @@ async def test_inactive_user_cannot_log_in(
     user = await users.register(uow, email=EMAIL, password=TEST_PASSWORD)
     await uow.users.set_active(user.id, False)
     with pytest.raises(AuthorizationError):
-        await auth.login(uow, email=EMAIL, password=TEST_PASSWORD)
+        await auth.login(uow, email=EMAIL, password=TEST_PASSWORD, client_address=ADDRESS)
 
 
 async def test_outdated_hash_is_rehashed_on_login(
     uow: UnitOfWork, users: UserService, tokens: TokenCodec
 ) -> None:
     user = await users.register(uow, email=EMAIL, password=TEST_PASSWORD)
-    stronger = AuthService(hasher=PasswordHasher(rounds=TEST_ROUNDS + 1), tokens=tokens)
-    await stronger.login(uow, email=EMAIL, password=TEST_PASSWORD)
+    stronger = AuthService(
+        hasher=PasswordHasher(rounds=TEST_ROUNDS + 1), tokens=tokens, policy=POLICY
+    )
+    await stronger.login(uow, email=EMAIL, password=TEST_PASSWORD, client_address=ADDRESS)
     stored = await uow.users.get_by_id(user.id)
     assert stored is not None
     assert stored.password_hash != user.password_hash
@@ -119,5 +132,5 @@ async def test_database_outage_during_login_is_unavailable_not_bad_credentials(
 ) -> None:
     uow = UnitOfWork(unreachable_pool, acquire_timeout=1)
     with pytest.raises(ServiceUnavailableError) as caught:
-        await auth.login(uow, email=EMAIL, password=TEST_PASSWORD)
+        await auth.login(uow, email=EMAIL, password=TEST_PASSWORD, client_address=ADDRESS)
     assert caught.value.status_code == 503

@@ -1,34 +1,57 @@
-"""Logging in, with JSON (API clients) or the OAuth2 password form (the docs page)."""
+"""Logging in (JSON for API clients, the OAuth2 password form for the docs page),
+refreshing the token pair, and logging out."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Response, status
+from pydantic import AfterValidator
 
-from app.api.deps import AppMetrics, Auth, Uow, identify
+from app.api.deps import AppMetrics, Auth, ClientAddress, CurrentUser, Uow, identify
+from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
-from app.api.schemas import LoginOut, LoginRequest, TokenOut, UserOut
+from app.api.schemas import (
+    MAX_EMAIL_CHARS,
+    MAX_LOGIN_PASSWORD_CHARS,
+    PLAIN_TEXT,
+    LoginOut,
+    LoginRequest,
+    LogoutRequest,
+    RefreshRequest,
+    TokenOut,
+    TokenPairOut,
+    UserOut,
+    plain_text,
+)
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=LimitedJsonRoute)
 
 
 @router.post(
     "/login",
     summary="Log in",
     description=(
-        "Exchanges email and password for a Bearer access token. An unknown email and a wrong "
-        "password get the same 401. A database outage is a 503, never a 401."
+        "Exchanges email and password for a short-lived Bearer access token and an opaque "
+        "refresh token. An unknown email and a wrong password get the same 401 in the same "
+        "time. Too many failures on one account or from one address get a 429 with "
+        "Retry-After. A database outage is a 503, never a 401."
     ),
-    responses=error_responses(401, 403, 503),
+    responses=error_responses(401, 403, 429, 503),
 )
-async def login(body: LoginRequest, uow: Uow, auth: Auth, metrics: AppMetrics) -> LoginOut:
+async def login(
+    body: LoginRequest, uow: Uow, auth: Auth, client_address: ClientAddress, metrics: AppMetrics
+) -> LoginOut:
     with metrics.login_outcome():
-        result = await auth.login(uow, email=body.email, password=body.password)
+        result = await auth.login(
+            uow, email=body.email, password=body.password, client_address=client_address
+        )
     identify(result.user)
+    assert result.refresh_token is not None
     return LoginOut(
         access_token=result.access.token,
         expires_in=result.access.expires_in,
+        refresh_token=result.refresh_token,
         user=UserOut.of(result.user),
     )
 
@@ -36,17 +59,69 @@ async def login(body: LoginRequest, uow: Uow, auth: Auth, metrics: AppMetrics) -
 @router.post(
     "/token",
     summary="Log in with the OAuth2 password form",
-    description="For OAuth2 clients and the docs page's Authorize button: `username` is the email.",
-    responses=error_responses(401, 403, 503),
+    description=(
+        "For OAuth2 clients and the docs page's Authorize button: `username` is the email. "
+        "Same checks and lockouts as /login; no refresh token."
+    ),
+    responses=error_responses(401, 403, 429, 503),
 )
 async def token(
-    username: Annotated[str, Form(max_length=320)],
-    password: Annotated[str, Form(max_length=1024)],
+    username: Annotated[
+        str,
+        Form(max_length=MAX_EMAIL_CHARS, json_schema_extra=PLAIN_TEXT),
+        AfterValidator(plain_text),
+    ],
+    password: Annotated[
+        str,
+        Form(max_length=MAX_LOGIN_PASSWORD_CHARS, json_schema_extra=PLAIN_TEXT),
+        AfterValidator(plain_text),
+    ],
     uow: Uow,
     auth: Auth,
+    client_address: ClientAddress,
     metrics: AppMetrics,
 ) -> TokenOut:
     with metrics.login_outcome():
-        result = await auth.login(uow, email=username.strip(), password=password)
+        result = await auth.login(
+            uow,
+            email=username,
+            password=password,
+            client_address=client_address,
+            issue_refresh_token=False,
+        )
     identify(result.user)
     return TokenOut(access_token=result.access.token, expires_in=result.access.expires_in)
+
+
+@router.post(
+    "/refresh",
+    summary="Rotate the refresh token",
+    description=(
+        "Spends the refresh token and returns a new pair. A refresh token can be spent once: "
+        "presenting a spent one revokes its whole family (every token descended from the "
+        "same login) and gets a 401."
+    ),
+    responses=error_responses(401, 403, 503),
+)
+async def refresh(body: RefreshRequest, uow: Uow, auth: Auth) -> TokenPairOut:
+    pair = await auth.refresh(uow, refresh_token=body.refresh_token)
+    return TokenPairOut(
+        access_token=pair.access.token,
+        expires_in=pair.access.expires_in,
+        refresh_token=pair.refresh_token,
+    )
+
+
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Log out",
+    description=(
+        "Revokes the family of the given refresh token (this login on this device). The "
+        "access token stays valid until it expires (JWT_EXPIRES_MINUTES)."
+    ),
+    responses=error_responses(401, 403, 503),
+)
+async def logout(body: LogoutRequest, user: CurrentUser, uow: Uow, auth: Auth) -> None:
+    await auth.logout(uow, user=user, refresh_token=body.refresh_token)

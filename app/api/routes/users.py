@@ -1,14 +1,15 @@
-"""Registration and the caller's own profile."""
+"""Registration, the caller's own profile, and changing the caller's password."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
-from app.api.deps import CurrentUser, Uow, Users
+from app.api.deps import Auth, ClientAddress, CurrentUser, Uow, Users
+from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
-from app.api.schemas import UserCreate, UserOut
+from app.api.schemas import PasswordChange, UserCreate, UserOut
 
-router = APIRouter(prefix="/api/v1/users", tags=["users"])
+router = APIRouter(prefix="/api/v1/users", tags=["users"], route_class=LimitedJsonRoute)
 
 
 @router.post(
@@ -33,3 +34,27 @@ async def register(body: UserCreate, uow: Uow, users: Users) -> UserOut:
 )
 async def me(user: CurrentUser) -> UserOut:
     return UserOut.of(user)
+
+
+@router.post(
+    "/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Change the password",
+    description=(
+        "Requires the current password (checked, counted and locked out like a login) and "
+        "applies the registration rules to the new one. Revokes every refresh token of the "
+        "user: other sessions end when their access tokens expire."
+    ),
+    responses=error_responses(401, 403, 429, 503),
+)
+async def change_password(
+    body: PasswordChange, user: CurrentUser, uow: Uow, auth: Auth, client_address: ClientAddress
+) -> None:
+    await auth.change_password(
+        uow,
+        user=user,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        client_address=client_address,
+    )

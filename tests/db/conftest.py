@@ -1,0 +1,79 @@
+"""Fixtures for the replica tests: a streaming replica of a primary the suite controls, and
+a fresh migrated database on that primary, replayed on the replica before each test.
+
+The replica is started once per session, on first use. It streams from the suite's own
+throwaway cluster, or from one more cluster started here when TEST_DATABASE_URL names a
+server the suite does not control (a replica needs a primary we may reconfigure and copy).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from app.db.local import LocalCluster, create_database, drop_database
+from tests.database import migrate, throwaway_cluster, unique_name, with_database
+from tests.replication import (
+    basebackup_missing,
+    set_replay_paused,
+    streaming_replica,
+    wait_for_replay,
+)
+
+
+@dataclass(frozen=True)
+class Replicated:
+    primary_url: str  # the test's database on the primary
+    replica_url: str  # the same database, on the replica
+    replica: LocalCluster
+
+
+@pytest.fixture(scope="session")
+def replication_primary(server_url: str) -> Iterator[str]:
+    if (reason := basebackup_missing()) is not None:
+        pytest.skip(reason)
+    if not os.environ.get("TEST_DATABASE_URL"):
+        yield server_url
+        return
+    with throwaway_cluster() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def replication_template(
+    replication_primary: str, server_url: str, template_url: str
+) -> AsyncIterator[str]:
+    """The name of a migrated template database on the replication primary."""
+    if replication_primary == server_url:
+        yield template_url.rpartition("/")[2]
+        return
+    name = unique_name("auth_template")
+    await create_database(replication_primary, name)
+    await migrate(with_database(replication_primary, name))
+    yield name
+    await drop_database(replication_primary, name)
+
+
+@pytest.fixture(scope="session")
+def replica_server(replication_primary: str) -> Iterator[LocalCluster]:
+    with streaming_replica(replication_primary) as replica:
+        yield replica
+
+
+@pytest.fixture
+async def replicated(
+    replication_primary: str, replication_template: str, replica_server: LocalCluster
+) -> AsyncIterator[Replicated]:
+    name = unique_name("auth_replicated")
+    await create_database(replication_primary, name, template=replication_template)
+    primary_url = with_database(replication_primary, name)
+    replica_url = replica_server.url(name)
+    await wait_for_replay(primary_url, replica_server.url())
+    yield Replicated(primary_url=primary_url, replica_url=replica_url, replica=replica_server)
+    if not replica_server.running:  # a test stopped it and failed before restarting it
+        replica_server.start()
+    await set_replay_paused(replica_url, False)
+    await drop_database(replication_primary, name)
