@@ -52,19 +52,30 @@ def serve(
     """Serve the API with uvicorn."""
     import uvicorn
 
+    from app.core.logging import configure_logging
+    from app.core.metrics import prepare_multiprocess_dir, remove_dir
+
     settings = _settings()
+    configure_logging(settings)  # the supervisor's own lines; each worker configures its own
     # Workers build their own settings from the environment: hand them the resolved URL.
     os.environ["DATABASE_URL"] = _database_url(settings)
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=None if reload else workers,
-        reload=reload,
-        proxy_headers=True,  # trusted only from FORWARDED_ALLOW_IPS (default 127.0.0.1)
-        log_level=settings.log_level.lower(),
-    )
+    # Before any worker starts: with several, /metrics sums all workers' files.
+    metrics_dir = prepare_multiprocess_dir(1 if reload else workers)
+    try:
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=None if reload else workers,
+            reload=reload,
+            proxy_headers=True,  # trusted only from FORWARDED_ALLOW_IPS (default 127.0.0.1)
+            log_level=settings.log_level.lower(),
+            log_config=None,  # our structured pipeline (app.core.logging) formats uvicorn's lines
+            access_log=False,  # the app writes one access line per request itself
+        )
+    finally:
+        remove_dir(metrics_dir)
 
 
 def _alembic_config(url: str):  # type: ignore[no-untyped-def]

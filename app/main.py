@@ -9,19 +9,24 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
-from prometheus_client import CollectorRegistry
 
 from app.api.body_limit import BodyLimitMiddleware
 from app.api.docs import install_redoc
 from app.api.errors import install_error_handlers
+from app.api.monitoring import RequestMonitorMiddleware
 from app.api.request_id import RequestIdMiddleware
 from app.api.routes import auth, health, users
+from app.core.errortracking import init_error_tracking
+from app.core.logging import configure_logging
+from app.core.metrics import Metrics
 from app.core.passwords import PasswordHasher
 from app.core.settings import Settings
 from app.core.tokens import TokenCodec
 from app.db.database import Database
 from app.db.replica_health import ReplicaHealthChecker, ReplicaMetrics
+from app.db.schema_head import migration_heads
 from app.services.auth import AuthService, LoginPolicy
+from app.services.readiness import ReadinessService
 from app.services.users import UserService
 
 logger = logging.getLogger("app")
@@ -30,6 +35,9 @@ logger = logging.getLogger("app")
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     settings.check_production()
+    configure_logging(settings)
+    init_error_tracking(settings)
+    metrics = Metrics()
 
     hasher = PasswordHasher(rounds=settings.bcrypt_rounds)
     tokens = TokenCodec(
@@ -39,15 +47,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
     )
-    # The app's own registry, not prometheus_client's global one: tests build many apps.
-    metrics_registry = CollectorRegistry()
-    replica_metrics = ReplicaMetrics(metrics_registry)
+    replica_metrics = ReplicaMetrics(metrics.registry)  # exported on /metrics with the rest
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(settings)
+        database = Database(settings, metrics=metrics)
         await database.open()
         app.state.database = database
+        metrics.sample_pools(database.pools())
         replica_health = ReplicaHealthChecker.configured(
             database.pool, database.replicas, settings, metrics=replica_metrics
         )
@@ -58,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await replica_health.stop()
             await database.close()
+            metrics.process_exiting()
 
     # FastAPIOffline serves Swagger UI and ReDoc assets from the package itself: no CDN.
     app = FastAPIOffline(
@@ -78,7 +86,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.metrics_registry = metrics_registry
+    app.state.metrics = metrics
+    app.state.metrics_registry = metrics.registry
+    app.state.readiness = ReadinessService(migration_heads=migration_heads())
     app.state.user_service = UserService(hasher=hasher)
     policy = LoginPolicy(
         max_failures=settings.login_max_failures,
@@ -91,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_redoc(app)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestMonitorMiddleware, metrics=metrics)  # counts and logs all of them
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every response has it
 
     for module in (health, auth, users):

@@ -8,10 +8,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from app.api.monitoring import route_of
 from app.core.errors import AuthenticationError
+from app.core.logging import bind
+from app.core.metrics import Metrics
 from app.core.models import User
 from app.db.uow import UnitOfWork
 from app.services.auth import AuthService
+from app.services.readiness import ReadinessService
 from app.services.users import UserService
 
 # auto_error=False: a missing token becomes our AuthenticationError envelope.
@@ -19,6 +23,7 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=F
 
 
 async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
+    bind(route=route_of(request.scope))  # names the route in a "connection held" warning
     uow: UnitOfWork = request.app.state.database.unit_of_work()
     try:
         yield uow
@@ -41,6 +46,16 @@ def get_user_service(request: Request) -> UserService:
     return service
 
 
+def get_readiness(request: Request) -> ReadinessService:
+    service: ReadinessService = request.app.state.readiness
+    return service
+
+
+def get_metrics(request: Request) -> Metrics:
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
 def get_client_address(request: Request) -> str:
     """The peer address lockouts count by. Behind a proxy it is the forwarded client only
     when uvicorn trusts that proxy (--proxy-headers, FORWARDED_ALLOW_IPS)."""
@@ -50,6 +65,13 @@ def get_client_address(request: Request) -> str:
 Auth = Annotated[AuthService, Depends(get_auth_service)]
 ClientAddress = Annotated[str, Depends(get_client_address)]
 Users = Annotated[UserService, Depends(get_user_service)]
+Readiness = Annotated[ReadinessService, Depends(get_readiness)]
+AppMetrics = Annotated[Metrics, Depends(get_metrics)]
+
+
+def identify(user: User) -> None:
+    """From here on, this request's log lines and error reports carry the user id."""
+    bind(user_id=str(user.id))
 
 
 async def get_current_user(
@@ -57,7 +79,9 @@ async def get_current_user(
 ) -> User:
     if not token:
         raise AuthenticationError("Not authenticated")
-    return await auth.user_for_token(uow, token)
+    user = await auth.user_for_token(uow, token)
+    identify(user)
+    return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     db_pool_max_size: int = Field(default=10, ge=1)
     db_acquire_timeout_seconds: float = Field(default=5.0, gt=0)
     db_statement_timeout_ms: int = Field(default=5000, ge=0)
+    # Monitoring thresholds; 0 turns the log line (and its counter) off.
+    db_slow_query_ms: int = Field(default=200, ge=0)
+    db_connection_hold_warn_seconds: float = Field(default=5.0, ge=0)
 
     jwt_secret: str = DEV_JWT_SECRET
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
@@ -42,6 +45,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["json", "console"] | None = None
     sentry_dsn: str | None = None
+    sentry_release: str | None = None  # default: auth-service@<package version>
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
 
     login_max_failures: int = Field(default=5, ge=1)
@@ -50,7 +54,7 @@ class Settings(BaseSettings):
     # Each rotation issues a token valid this long; an unused family expires after it.
     refresh_token_expires_days: int = Field(default=14, ge=1)
 
-    @field_validator("database_url", "sentry_dsn", mode="before")
+    @field_validator("database_url", "sentry_dsn", "sentry_release", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

@@ -7,19 +7,29 @@ from __future__ import annotations
 
 import asyncpg
 
+from app.core.metrics import Metrics
 from app.core.settings import Settings
+from app.db.monitor import DatabaseHooks, DatabaseMonitor
 from app.db.replicas import Replica, ReplicaSet
 from app.db.uow import UnitOfWork
 
 
 class Database:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, metrics: Metrics | None = None) -> None:
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set")
         self._url = settings.database_url
         self._settings = settings
         self._pool: asyncpg.Pool | None = None
         self.replicas = ReplicaSet([])
+        self._hooks = DatabaseHooks()
+        if metrics is not None:
+            self._hooks = DatabaseMonitor(
+                metrics,
+                self.pools,
+                slow_query_ms=settings.db_slow_query_ms,
+                hold_warn_seconds=settings.db_connection_hold_warn_seconds,
+            )
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -72,4 +82,5 @@ class Database:
             self.pool,
             acquire_timeout=self._settings.db_acquire_timeout_seconds,
             replicas=self.replicas or None,
+            hooks=self._hooks,
         )

@@ -47,12 +47,14 @@ class ReplicaMetrics:
             "How far the replica's replayed WAL is behind the primary (NaN when unreachable).",
             ["pool"],
             registry=registry,
+            multiprocess_mode="livemax",  # several workers: the worst lag any of them sees
         )
         self.healthy = Gauge(
             "db_replica_healthy",
             "1 when the replica takes reads: reachable, in recovery, lag within the limit.",
             ["pool"],
             registry=registry,
+            multiprocess_mode="livemin",  # several workers: 1 only while every worker reads it
         )
 
     def record(self, replica: Replica) -> None:

@@ -18,10 +18,12 @@ import anyio
 import asyncpg
 
 from app.core.errors import DatabaseError, DatabaseUnavailableError
+from app.db.monitor import DatabaseHooks
 from app.db.replicas import Replica, ReplicaSet
 from app.repositories.base import database_errors
 from app.repositories.login_attempts import LoginAttemptRepository
 from app.repositories.refresh_tokens import RefreshTokenRepository
+from app.repositories.schema import SchemaRepository
 from app.repositories.users import UserRepository
 
 
@@ -33,8 +35,10 @@ class UnitOfWork:
         acquire_timeout: float,
         connection: asyncpg.Connection | None = None,
         replicas: ReplicaSet | None = None,
+        hooks: DatabaseHooks | None = None,
     ) -> None:
         self._pool = pool
+        self._hooks = hooks or DatabaseHooks()  # the app's DatabaseMonitor: metrics, leak watch
         self._acquire_timeout = acquire_timeout
         # A connection handed in (tests) is borrowed: it is never released here.
         self._connection = connection
@@ -42,9 +46,10 @@ class UnitOfWork:
         self._replicas = replicas
         self._replica: tuple[Replica, asyncpg.Connection] | None = None
         self._primary_only = replicas is None  # set for good once the primary serves us
-        self.users = UserRepository(self)
-        self.login_attempts = LoginAttemptRepository(self)
-        self.refresh_tokens = RefreshTokenRepository(self)
+        self.users = UserRepository(self, self._hooks)
+        self.login_attempts = LoginAttemptRepository(self, self._hooks)
+        self.refresh_tokens = RefreshTokenRepository(self, self._hooks)
+        self.schema = SchemaRepository(self, self._hooks)
 
     @classmethod
     def borrowing(cls, connection: asyncpg.Connection) -> UnitOfWork:
@@ -69,7 +74,9 @@ class UnitOfWork:
             if self._pool is None:
                 raise RuntimeError("unit of work is closed")
             with database_errors("pool.acquire"):
-                self._connection = await self._pool.acquire(timeout=self._acquire_timeout)
+                self._connection = await self._hooks.acquire(
+                    self._pool, timeout_seconds=self._acquire_timeout
+                )
             self._owns_connection = True
         return self._connection
 
@@ -84,7 +91,9 @@ class UnitOfWork:
             return None
         try:
             with database_errors(f"{replica.name}.acquire"):
-                connection = await replica.pool.acquire(timeout=self._acquire_timeout)
+                connection = await self._hooks.acquire(
+                    replica.pool, timeout_seconds=self._acquire_timeout
+                )
         except DatabaseError:
             replica.mark_down()
             return None
@@ -128,7 +137,7 @@ class UnitOfWork:
             return
         self._owns_connection = False
         with anyio.CancelScope(shield=True):
-            await self._pool.release(connection, timeout=self._acquire_timeout)
+            await self._hooks.release(self._pool, connection, timeout_seconds=self._acquire_timeout)
 
     async def _release_replica(self) -> None:
         replica, self._replica = self._replica, None
@@ -137,6 +146,8 @@ class UnitOfWork:
         with anyio.CancelScope(shield=True):
             try:
                 with database_errors(f"{replica[0].name}.release"):
-                    await replica[0].pool.release(replica[1], timeout=self._acquire_timeout)
+                    await self._hooks.release(
+                        replica[0].pool, replica[1], timeout_seconds=self._acquire_timeout
+                    )
             except DatabaseError:
                 pass  # asyncpg has terminated it; the request's reads already got their answer

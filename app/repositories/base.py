@@ -7,11 +7,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from time import perf_counter
 from typing import Protocol, TypeVar
 
 import asyncpg
 
-from app.core.errors import ConflictError, DatabaseError, DatabaseUnavailableError
+from app.core.errors import AppError, ConflictError, DatabaseError, DatabaseUnavailableError
 
 # Errors that mean "the database is not there for us right now", not "the query is wrong".
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
@@ -38,6 +39,13 @@ class Connector(Protocol):
 T = TypeVar("T")
 
 
+class QueryObserver(Protocol):
+    """Told how each repository call went (app.db.monitor: metrics, slow-query log)."""
+
+    def query_finished(self, operation: str, seconds: float) -> None: ...
+    def query_failed(self, operation: str, error: AppError) -> None: ...
+
+
 @contextmanager
 def database_errors(operation: str, *, conflict: str = "Already exists") -> Iterator[None]:
     """Translate driver errors raised inside into ConflictError or DatabaseError.
@@ -59,15 +67,30 @@ def database_errors(operation: str, *, conflict: str = "Already exists") -> Iter
 
 
 class Repository:
-    def __init__(self, connector: Connector) -> None:
+    def __init__(self, connector: Connector, observer: QueryObserver) -> None:
         self._connector = connector
+        self._observer = observer
 
     @asynccontextmanager
     async def _connection(
         self, operation: str, *, replica_ok: bool = False, conflict: str = "Already exists"
     ) -> AsyncIterator[asyncpg.Connection]:
-        with database_errors(operation, conflict=conflict):
-            yield await self._connector.connection(replica_ok=replica_ok)
+        """The connection for one repository call named `operation` ("users.get_by_id").
+
+        The one place every query passes: errors are translated here, and the call is timed
+        here (from having the connection, so pool waits count as acquire time, not query time).
+        """
+        try:
+            with database_errors(operation, conflict=conflict):
+                connection = await self._connector.connection(replica_ok=replica_ok)
+                started = perf_counter()
+                try:
+                    yield connection
+                finally:
+                    self._observer.query_finished(operation, perf_counter() - started)
+        except AppError as error:
+            self._observer.query_failed(operation, error)
+            raise
 
     async def _read(
         self,

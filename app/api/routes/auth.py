@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Response, status
 from pydantic import AfterValidator
 
-from app.api.deps import Auth, ClientAddress, CurrentUser, Uow
+from app.api.deps import AppMetrics, Auth, ClientAddress, CurrentUser, Uow, identify
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
 from app.api.schemas import (
@@ -40,11 +40,13 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=LimitedJson
     responses=error_responses(401, 403, 429, 503),
 )
 async def login(
-    body: LoginRequest, uow: Uow, auth: Auth, client_address: ClientAddress
+    body: LoginRequest, uow: Uow, auth: Auth, client_address: ClientAddress, metrics: AppMetrics
 ) -> LoginOut:
-    result = await auth.login(
-        uow, email=body.email, password=body.password, client_address=client_address
-    )
+    with metrics.login_outcome():
+        result = await auth.login(
+            uow, email=body.email, password=body.password, client_address=client_address
+        )
+    identify(result.user)
     assert result.refresh_token is not None
     return LoginOut(
         access_token=result.access.token,
@@ -77,14 +79,17 @@ async def token(
     uow: Uow,
     auth: Auth,
     client_address: ClientAddress,
+    metrics: AppMetrics,
 ) -> TokenOut:
-    result = await auth.login(
-        uow,
-        email=username,
-        password=password,
-        client_address=client_address,
-        issue_refresh_token=False,
-    )
+    with metrics.login_outcome():
+        result = await auth.login(
+            uow,
+            email=username,
+            password=password,
+            client_address=client_address,
+            issue_refresh_token=False,
+        )
+    identify(result.user)
     return TokenOut(access_token=result.access.token, expires_in=result.access.expires_in)
 
 

@@ -1,10 +1,11 @@
-"""Liveness (never touches the database) and readiness (the database answers)."""
+"""Liveness (never touches the database), readiness (the database answers and is at the
+migration head) and the Prometheus scrape endpoint."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
-from app.api.deps import Uow
+from app.api.deps import AppMetrics, Readiness, Uow
 from app.api.routes.responses import error_responses
 from app.api.schemas import HealthOut
 
@@ -19,9 +20,27 @@ async def health() -> HealthOut:
 @router.get(
     "/ready",
     summary="Readiness",
-    description="200 when the database answers; a 503 envelope otherwise.",
+    description=(
+        "200 when the database answers and is at the migration head; otherwise a 503 "
+        "envelope whose message names the failed check."
+    ),
     responses=error_responses(503),
 )
-async def ready(uow: Uow) -> HealthOut:
-    await uow.ping()
+async def ready(uow: Uow, readiness: Readiness) -> HealthOut:
+    await readiness.check(uow)
     return HealthOut()
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    description="Text exposition format; see docs/operations.md for what each metric means.",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}}},
+)
+async def metrics(request: Request, metrics: AppMetrics) -> Response:
+    database = getattr(request.app.state, "database", None)
+    if database is not None:  # the gauges are also written on every acquire and release
+        metrics.sample_pools(database.pools())
+    body, content_type = metrics.render()
+    return Response(body, media_type=content_type)
