@@ -1,0 +1,1 @@
+-- GET on the URL given to wrk (/health): the default request, nothing to vary.
