@@ -66,18 +66,18 @@ def main() -> None:
 
             print("GET /api/v1/users/me sweep", flush=True)
             with (
-                servers.running(project, env, name="project") as project_base,
-                servers.running(ceiling, env, name="ceiling") as ceiling_base,
+                servers.running(project, env, name="project") as project_server,
+                servers.running(ceiling, env, name="ceiling") as ceiling_server,
             ):
                 swept = phases.sweep(
-                    wrk, {"project": project_base, "ceiling": ceiling_base}, seeded, plan
+                    wrk, {"project": project_server, "ceiling": ceiling_server}, seeded, plan
                 )
             project_results, ceiling_results = swept["project"], swept["ceiling"]
             print("login and /health", flush=True)
             verify_ms = phases.verify_time_ms(settings.bcrypt_rounds, 3 if args.quick else 7)
-            with servers.running(project, env, name="project") as base:
+            with servers.running(project, env, name="project") as server:
                 login = phases.logins(
-                    wrk, base, seeded, plan, rounds=settings.bcrypt_rounds, verify_ms=verify_ms
+                    wrk, server, seeded, plan, rounds=settings.bcrypt_rounds, verify_ms=verify_ms
                 )
             print("connection usage (mixed requests, c=64)", flush=True)
             usage, probe_command = phases.connection_usage(

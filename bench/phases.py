@@ -9,7 +9,7 @@ import statistics
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,25 +58,41 @@ def _me_data(seeded: Seeded) -> dict[str, Any]:
     return {"TOKENS": seeded.tokens}
 
 
+def measured(
+    wrk: Wrk, server: servers.Server, workload: str, data: dict[str, Any], **options: Any
+) -> LoadResult:
+    """A wrk run with the server's CPU time over it."""
+    cpu_before = server.cpu_seconds()
+    result = wrk.run(server.url, workload, data, **options)
+    return replace(result, server_cpu_s=server.cpu_seconds() - cpu_before)
+
+
 def sweep(
-    wrk: Wrk, bases: dict[str, str], seeded: Seeded, plan: Plan
+    wrk: Wrk, targets: dict[str, servers.Server], seeded: Seeded, plan: Plan
 ) -> dict[str, list[LoadResult]]:
     """GET /users/me at each concurrency on every server, taking turns at each level so that
     a change in background load hits them alike; each is warmed up first."""
     data = _me_data(seeded)
-    for base in bases.values():
+    for server in targets.values():
         wrk.run(
-            base, "users_me", data, connections=max(plan.concurrencies), seconds=plan.warmup_seconds
+            server.url,
+            "users_me",
+            data,
+            connections=max(plan.concurrencies),
+            seconds=plan.warmup_seconds,
         )
-    results: dict[str, list[LoadResult]] = {label: [] for label in bases}
+    results: dict[str, list[LoadResult]] = {label: [] for label in targets}
     for connections in plan.concurrencies:
-        for label, base in bases.items():
-            result = wrk.run(base, "users_me", data, connections=connections, seconds=plan.seconds)
+        for label, server in targets.items():
+            result = measured(
+                wrk, server, "users_me", data, connections=connections, seconds=plan.seconds
+            )
             if result.non_2xx_3xx or result.socket_errors:
                 raise RuntimeError(f"{label}: failed requests at -c{connections}: {result}")
             print(
                 f"  {label:8} c={connections:<4} {result.rps:8.0f} req/s  "
-                f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:7.2f} ms",
+                f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:7.2f} ms  "
+                f"{result.cpu_us_per_request:5.0f} us CPU/req",
                 flush=True,
             )
             results[label].append(result)
@@ -115,17 +131,17 @@ def verify_time_ms(rounds: int, samples: int) -> float:
 
 
 def logins(
-    wrk: Wrk, base: str, seeded: Seeded, plan: Plan, *, rounds: int, verify_ms: float
+    wrk: Wrk, server: servers.Server, seeded: Seeded, plan: Plan, *, rounds: int, verify_ms: float
 ) -> LoginResult:
     """Logins saturating the workers, with /health probed on the side the whole time."""
     login_data = {"EMAILS": seeded.emails, "PASSWORD": seeded.password}
     cores = os.cpu_count() or 1
     connections = 4 * cores
     login_argv = wrk.command(
-        base, "login", login_data, connections=connections, seconds=plan.login_seconds
+        server.url, "login", login_data, connections=connections, seconds=plan.login_seconds
     )
     health_argv = wrk.command(
-        base + "/health", "health", {}, connections=2, seconds=plan.login_seconds - 2
+        server.url + "/health", "health", {}, connections=2, seconds=plan.login_seconds - 2
     )
     login_process = wrk.start(login_argv)
     time.sleep(1)  # let the logins fill the bcrypt threads first
@@ -211,11 +227,13 @@ def connection_usage(
 
     with (
         ActivitySampler(url) as sampler,
-        servers.running(command, {**env, "BENCH_PROBE_DIR": str(probe_dir)}, name="probe") as base,
+        servers.running(
+            command, {**env, "BENCH_PROBE_DIR": str(probe_dir)}, name="probe"
+        ) as server,
     ):
         # Generous duration: the threads stop themselves after LIMIT responses each.
         load = wrk.run(
-            base,
+            server.url,
             "mixed",
             data,
             connections=connections,

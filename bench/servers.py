@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -60,11 +61,47 @@ def shown(argv: list[str]) -> str:
     return " ".join([Path(argv[0]).name, *argv[1:]])
 
 
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server's processes (uvicorn and its workers).
+
+        CPU per request is steadier than requests per second on a machine whose other
+        work comes and goes, so the report shows both."""
+        return sum(_own_cpu_seconds(pid) for pid in _tree(self.pid))
+
+
+def _tree(pid: int) -> list[int]:
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            pids += _tree(int(child))
+    return pids
+
+
+def _own_cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime, stime
+
+
 @contextmanager
 def running(
     argv_for_port: Any, env: dict[str, str], *, name: str, ready_path: str = "/health"
-) -> Iterator[str]:
-    """Start `argv_for_port(port)`, wait until it answers, yield its base URL, stop it
+) -> Iterator[Server]:
+    """Start `argv_for_port(port)`, wait until it answers, yield it, stop it
     with SIGTERM (a graceful shutdown, so lifespan shutdown code runs)."""
     port = free_port()
     argv: list[str] = argv_for_port(port)
@@ -82,7 +119,7 @@ def running(
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base + ready_path, process, Path(log.name))
-        yield base
+        yield Server(base, process.pid)
     finally:
         _stop(process)
         log.close()

@@ -33,10 +33,15 @@ class LoadResult:
     non_2xx_3xx: int
     statuses: dict[int, int] = field(default_factory=dict)
     command: str = ""
+    server_cpu_s: float = 0.0
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        return self.server_cpu_s / self.requests * 1e6 if self.requests else 0.0
 
 
 def ensure_installed() -> str:

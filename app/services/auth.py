@@ -34,6 +34,10 @@ class AuthService:
         password = normalize_password(password)
         try:
             user = await uow.users.find_by_email(email)
+            # bcrypt below takes far longer than any query, and logins queue for its threads:
+            # holding the connection meanwhile starved other requests of the pool
+            # (docs/performance.md). The update after it acquires again.
+            await uow.release()
             if user is None:
                 # Same work as a wrong password, so timing does not reveal accounts.
                 await self._hasher.dummy_verify()
