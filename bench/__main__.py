@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -74,10 +75,20 @@ def main() -> None:
                 )
             project_results, ceiling_results = swept["project"], swept["ceiling"]
             print("login and /health", flush=True)
-            verify_ms = phases.verify_time_ms(settings.bcrypt_rounds, 3 if args.quick else 7)
+            rounds = settings.bcrypt_rounds
+            verify_ms = phases.verify_time_ms(rounds, 3 if args.quick else 7)
+            parallel_rate = phases.parallel_verify_rate(
+                rounds, os.cpu_count() or 1, 2 if args.quick else 4
+            )
             with servers.running(project, env, name="project") as server:
                 login = phases.logins(
-                    wrk, server, seeded, plan, rounds=settings.bcrypt_rounds, verify_ms=verify_ms
+                    wrk,
+                    server,
+                    seeded,
+                    plan,
+                    rounds=rounds,
+                    verify_ms=verify_ms,
+                    parallel_rate=parallel_rate,
                 )
             print("connection usage (mixed requests, c=64)", flush=True)
             usage, probe_command = phases.connection_usage(

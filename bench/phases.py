@@ -103,9 +103,17 @@ def sweep(
 class LoginResult:
     rounds: int
     verify_ms: float
+    parallel_rate: float
     cores: int
     login: LoadResult
     health: LoadResult
+    server_cpu_s: float
+
+    @property
+    def cpu_ms_per_login(self) -> float:
+        """Server CPU per login (the paced /health probe included): next to one verify's
+        time it shows whether the server spends on anything but bcrypt."""
+        return self.server_cpu_s / self.login.requests * 1000 if self.login.requests else 0.0
 
     @property
     def bound_per_s(self) -> float:
@@ -116,22 +124,50 @@ class LoginResult:
         return self.login.rps / self.bound_per_s
 
 
+_PASSWORD = "correct horse battery staple"  # noqa: S105 (a bench password)
+
+
 def verify_time_ms(rounds: int, samples: int) -> float:
     """Median wall time of one bcrypt verify at `rounds`, on one thread of this process."""
     context = CryptContext(schemes=["bcrypt"], bcrypt__rounds=rounds)
-    password = "correct horse battery staple"  # noqa: S105
-    hashed = context.hash(password)
-    context.verify(password, hashed)  # warm
+    hashed = context.hash(_PASSWORD)
+    context.verify(_PASSWORD, hashed)  # warm
     times = []
     for _ in range(samples):
         started = time.perf_counter()
-        context.verify(password, hashed)
+        context.verify(_PASSWORD, hashed)
         times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times)
 
 
+def parallel_verify_rate(rounds: int, threads: int, per_thread: int) -> float:
+    """Verifies per second with `threads` threads at once: what the cores really give bcrypt
+    on this machine right now (a cross-check of the bound, which assumes perfect scaling)."""
+    context = CryptContext(schemes=["bcrypt"], bcrypt__rounds=rounds)
+    hashed = context.hash(_PASSWORD)
+
+    def work() -> None:
+        for _ in range(per_thread):
+            context.verify(_PASSWORD, hashed)
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    started = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return threads * per_thread / (time.perf_counter() - started)
+
+
 def logins(
-    wrk: Wrk, server: servers.Server, seeded: Seeded, plan: Plan, *, rounds: int, verify_ms: float
+    wrk: Wrk,
+    server: servers.Server,
+    seeded: Seeded,
+    plan: Plan,
+    *,
+    rounds: int,
+    verify_ms: float,
+    parallel_rate: float,
 ) -> LoginResult:
     """Logins saturating the workers, with /health probed on the side the whole time."""
     login_data = {"EMAILS": seeded.emails, "PASSWORD": seeded.password}
@@ -143,13 +179,15 @@ def logins(
     health_argv = wrk.command(
         server.url + "/health", "health", {}, connections=2, seconds=plan.login_seconds - 2
     )
+    cpu_before = server.cpu_seconds()
     login_process = wrk.start(login_argv)
     time.sleep(1)  # let the logins fill the bcrypt threads first
     health = wrk.finish(wrk.start(health_argv), health_argv)
     login = wrk.finish(login_process, login_argv)
+    cpu = server.cpu_seconds() - cpu_before
     if login.non_2xx_3xx or login.socket_errors:
         raise RuntimeError(f"login: failed requests: {login}")
-    return LoginResult(rounds, verify_ms, cores, login, health)
+    return LoginResult(rounds, verify_ms, parallel_rate, cores, login, health, cpu)
 
 
 @dataclass
