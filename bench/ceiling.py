@@ -17,16 +17,10 @@ from jose.exceptions import JOSEError
 from starlette.types import Receive, Scope, Send
 
 from app.core.settings import Settings
+from app.core.tokens import REQUIRED_CLAIMS
 from app.db.database import Database
 from app.repositories.users import SELECT_BY_ID
 
-_REQUIRED = {
-    "require_exp": True,
-    "require_iat": True,
-    "require_sub": True,
-    "require_iss": True,
-    "require_aud": True,
-}
 _JSON = [(b"content-type", b"application/json")]
 
 
@@ -70,7 +64,7 @@ class Ceiling:
                 algorithms=[s.jwt_algorithm],
                 audience=s.jwt_audience,
                 issuer=s.jwt_issuer,
-                options=_REQUIRED,
+                options=REQUIRED_CLAIMS,
             )
             user_id = UUID(claims["sub"])
         except (JOSEError, KeyError, ValueError):

@@ -1,7 +1,8 @@
 """Where the bench's PostgreSQL comes from, and the users it is seeded with.
 
-TEST_DATABASE_URL or DATABASE_URL names a server to use; otherwise a throwaway cluster is
-started from the server binaries (like the test suite's: fsync off) and removed at the end.
+DATABASE_URL or TEST_DATABASE_URL names a server to use; otherwise the test suite's own
+throwaway cluster (tests/database.py: started from the server binaries, fsync off) is used
+and removed at the end.
 Either way the bench works in a fresh database of its own, migrated to head, dropped after.
 """
 
@@ -9,52 +10,40 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import asyncpg
 from alembic import command
-from alembic.config import Config
 
 from app.core.passwords import PasswordHasher
 from app.core.settings import Settings
 from app.core.tokens import TokenCodec
 from app.db import local
 from app.db.uow import UnitOfWork
+from tests.database import alembic_config, with_database
+from tests.database import postgres_server as test_server
 
-ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"  # noqa: S105 (the seeded users' password)
 
 
 @contextmanager
 def postgres_server() -> Iterator[tuple[str, str]]:
-    """(URL to a maintenance database, where it came from)."""
-    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
-    if url:
-        yield url, "the server named by TEST_DATABASE_URL / DATABASE_URL"
+    """(URL to a maintenance database, where it came from): DATABASE_URL's server, else the
+    test suite's (TEST_DATABASE_URL, or a throwaway cluster with fsync off)."""
+    url = os.environ.get("DATABASE_URL")
+    if url and not os.environ.get("TEST_DATABASE_URL"):
+        yield url, "the server named by DATABASE_URL"
         return
-    workdir = Path(tempfile.mkdtemp(prefix="auth-bench-pg-"))
-    workdir.chmod(0o755)  # the server runs as `postgres` when we are root
-    cluster = local.LocalCluster(workdir / "data")
-    try:
-        cluster.init(durable=False)
-        cluster.start()
-        yield cluster.url("postgres"), "a throwaway local cluster (fsync off, like the tests')"
-    finally:
-        if cluster.initialised and cluster.running:
-            cluster.stop("immediate")
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-def with_database(url: str, name: str) -> str:
-    base, _, rest = url.rpartition("/")
-    query = rest.partition("?")[2]
-    return f"{base}/{name}" + (f"?{query}" if query else "")
+    source = (
+        "the server named by TEST_DATABASE_URL"
+        if os.environ.get("TEST_DATABASE_URL")
+        else "a throwaway local cluster, fsync off, like the test suite's"
+    )
+    with test_server() as server_url:
+        yield server_url, source
 
 
 @contextmanager
@@ -62,13 +51,9 @@ def bench_database(server_url: str) -> Iterator[str]:
     """A fresh database migrated to head, dropped afterwards."""
     name = f"auth_bench_{uuid.uuid4().hex[:10]}"
     asyncio.run(local.create_database(server_url, name))
-    url = with_database(server_url, name)
     try:
-        config = Config(str(ROOT / "alembic.ini"))
-        config.set_main_option("script_location", str(ROOT / "alembic"))
-        config.attributes["database_url"] = url
-        config.attributes["configure_logger"] = False
-        command.upgrade(config, "head")
+        url = with_database(server_url, name)
+        command.upgrade(alembic_config(url), "head")
         yield url
     finally:
         asyncio.run(local.drop_database(server_url, name))
@@ -94,13 +79,7 @@ async def seed_users(url: str, settings: Settings, count: int) -> Seeded:
     """`count` users through the repository (one bcrypt hash shared, to keep seeding
     quick), and an access token for each, signed as the server will verify them."""
     password_hash = await PasswordHasher(rounds=settings.bcrypt_rounds).hash(PASSWORD)
-    codec = TokenCodec(
-        secret=settings.jwt_secret,
-        algorithm=settings.jwt_algorithm,
-        expires_minutes=settings.jwt_expires_minutes,
-        issuer=settings.jwt_issuer,
-        audience=settings.jwt_audience,
-    )
+    codec = TokenCodec.from_settings(settings)
     conn = await asyncpg.connect(url)
     try:
         uow = UnitOfWork.borrowing(conn)

@@ -19,10 +19,11 @@ from jose import jwt
 from jose.exceptions import JOSEError
 
 from app.core.errors import AuthenticationError
+from app.core.settings import Settings
 
 VERIFIED_CACHE_SIZE = 10_000
 
-_REQUIRED = {
+REQUIRED_CLAIMS = {
     "require_exp": True,
     "require_iat": True,
     "require_sub": True,
@@ -49,6 +50,16 @@ class TokenCodec:
         # token -> (subject, exp). Only fully verified tokens get in; insertion-ordered, so
         # the oldest entry is the one dropped when full.
         self._verified: dict[str, tuple[str, int]] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TokenCodec:
+        return cls(
+            secret=settings.jwt_secret,
+            algorithm=settings.jwt_algorithm,
+            expires_minutes=settings.jwt_expires_minutes,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+        )
 
     def issue(self, subject: str) -> IssuedToken:
         now = int(time.time())
@@ -85,7 +96,7 @@ class TokenCodec:
                 algorithms=[self._algorithm],
                 audience=self._audience,
                 issuer=self._issuer,
-                options=_REQUIRED,
+                options=REQUIRED_CLAIMS,
             )
         except JOSEError as exc:  # JWKError is not a JWTError: catch the common base
             raise AuthenticationError("Invalid or expired token") from exc
