@@ -103,15 +103,17 @@ def main() -> None:
     shown_env = {k: ("(random, 64 chars)" if k == "JWT_SECRET" else v) for k, v in env.items()}
     shown_env["DATABASE_URL"] = "(a fresh migrated database)"
     commands = [
-        "# servers (one at a time, same worker count and log level)",
+        "# the project and the ceiling run side by side and take turns; the probe runs alone",
         servers.shown(project("PORT")),
         servers.shown(ceiling("PORT")),
         probe_command,
-        "# load (scripts from bench/lua/ with the seeded tokens/emails prepended)",
+        "# load: scripts from bench/lua/, the seeded tokens and emails prepended",
+        "# GET /users/me on the project, then the same on the ceiling, in turns per level",
         *(r.command for r in project_results),
-        *(r.command for r in ceiling_results),
+        "# logins on the project, with the paced /health probe started 1 s later",
         login.login.command,
         login.health.command,
+        "# mixed requests on the probe; each wrk thread stops itself after half the total",
         usage.load.command,
     ]
     run = report.Run(

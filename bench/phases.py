@@ -53,6 +53,11 @@ class SweepPoint:
     def ratio(self) -> float:
         return self.project.rps / self.ceiling.rps if self.ceiling.rps else 0.0
 
+    @property
+    def cpu_ratio(self) -> float:
+        project = self.project.cpu_us_per_request
+        return self.ceiling.cpu_us_per_request / project if project else 0.0
+
 
 def _me_data(seeded: Seeded) -> dict[str, Any]:
     return {"TOKENS": seeded.tokens}

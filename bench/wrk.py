@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -158,7 +159,7 @@ def shown_command(argv: list[str]) -> str:
     """The command as a reader can retype it: the generated script by its workload name."""
     shown = [Path(arg).name if arg.endswith(".lua") else arg for arg in argv]
     shown[0] = "wrk"
-    return " ".join(shown)
+    return re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", " ".join(shown))
 
 
 def parse(output: str, command: str) -> LoadResult:
