@@ -29,7 +29,7 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(BIN)/ruff check app tests alembic $(wildcard bench)
 	$(BIN)/ruff format --check app tests alembic $(wildcard bench)
-	$(BIN)/mypy app tests
+	$(BIN)/mypy app tests $(wildcard bench)
 
 migrate: $(STAMP)
 	$(BIN)/auth-service db upgrade
@@ -40,8 +40,13 @@ rollback: $(STAMP)
 validate-schema: $(STAMP)
 	$(BIN)/auth-service db check
 
-bench: $(STAMP)
-	$(BIN)/python -m bench
+$(VENV)/.installed-bench: $(STAMP)
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,bench]'
+	@touch $@
+
+# BENCH_ARGS=--quick for a short run while working on the bench itself.
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 db-stop: $(STAMP)
 	$(BIN)/python -c 'from app.db.local import LocalCluster; from app.db.urls import DEV_DATA_DIR; c = LocalCluster(DEV_DATA_DIR.resolve()); c.running and c.stop()'

@@ -40,13 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     metrics = Metrics()
 
     hasher = PasswordHasher(rounds=settings.bcrypt_rounds)
-    tokens = TokenCodec(
-        secret=settings.jwt_secret,
-        algorithm=settings.jwt_algorithm,
-        expires_minutes=settings.jwt_expires_minutes,
-        issuer=settings.jwt_issuer,
-        audience=settings.jwt_audience,
-    )
+    tokens = TokenCodec.from_settings(settings)
     replica_metrics = ReplicaMetrics(metrics.registry)  # exported on /metrics with the rest
 
     @asynccontextmanager

@@ -36,12 +36,14 @@ async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
 Uow = Annotated[UnitOfWork, Depends(get_uow, scope="function")]
 
 
-def get_auth_service(request: Request) -> AuthService:
+# `async def` although nothing is awaited: FastAPI runs a plain `def` dependency in a worker
+# thread, a hop that cost a third of GET /users/me's CPU (docs/performance.md).
+async def get_auth_service(request: Request) -> AuthService:
     service: AuthService = request.app.state.auth_service
     return service
 
 
-def get_user_service(request: Request) -> UserService:
+async def get_user_service(request: Request) -> UserService:
     service: UserService = request.app.state.user_service
     return service
 

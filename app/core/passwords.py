@@ -31,10 +31,10 @@ def password_problem(password: str) -> str | None:
 
 
 class PasswordHasher:
-    def __init__(self, *, rounds: int) -> None:
+    def __init__(self, *, rounds: int, limiter: anyio.CapacityLimiter | None = None) -> None:
         self._context = CryptContext(schemes=["bcrypt"], bcrypt__rounds=rounds)
         # One thread per core: more would only queue bcrypt work behind itself.
-        self._limiter = anyio.CapacityLimiter(os.cpu_count() or 1)
+        self._limiter = limiter or anyio.CapacityLimiter(os.cpu_count() or 1)
 
     async def hash(self, password: str) -> str:
         return await anyio.to_thread.run_sync(self._context.hash, password, limiter=self._limiter)

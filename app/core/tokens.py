@@ -2,6 +2,10 @@
 
 python-jose accepts any algorithm when none is given and does not require `exp` unless
 told, so both are always passed explicitly here.
+
+Verified tokens are remembered (bounded, keyed by the exact token string, expiry still
+checked on every use): a client sends the same token with each request, and the decode
+was the largest single cost of GET /users/me after the framework (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -15,8 +19,11 @@ from jose import jwt
 from jose.exceptions import JOSEError
 
 from app.core.errors import AuthenticationError
+from app.core.settings import Settings
 
-_REQUIRED = {
+VERIFIED_CACHE_SIZE = 10_000
+
+REQUIRED_CLAIMS = {
     "require_exp": True,
     "require_iat": True,
     "require_sub": True,
@@ -40,6 +47,19 @@ class TokenCodec:
         self._ttl = expires_minutes * 60
         self._issuer = issuer
         self._audience = audience
+        # token -> (subject, exp). Only fully verified tokens get in; insertion-ordered, so
+        # the oldest entry is the one dropped when full.
+        self._verified: dict[str, tuple[str, int]] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TokenCodec:
+        return cls(
+            secret=settings.jwt_secret,
+            algorithm=settings.jwt_algorithm,
+            expires_minutes=settings.jwt_expires_minutes,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+        )
 
     def issue(self, subject: str) -> IssuedToken:
         now = int(time.time())
@@ -55,6 +75,20 @@ class TokenCodec:
 
     def subject(self, token: str) -> str:
         """The verified `sub` claim, or AuthenticationError for anything doubtful."""
+        known = self._verified.get(token)
+        if known is not None:
+            subject, expires = known
+            if time.time() < expires:
+                return subject
+            del self._verified[token]
+            raise AuthenticationError("Invalid or expired token")
+        subject, expires = self._decode(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = (subject, expires)
+        return subject
+
+    def _decode(self, token: str) -> tuple[str, int]:
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -62,11 +96,12 @@ class TokenCodec:
                 algorithms=[self._algorithm],
                 audience=self._audience,
                 issuer=self._issuer,
-                options=_REQUIRED,
+                options=REQUIRED_CLAIMS,
             )
         except JOSEError as exc:  # JWKError is not a JWTError: catch the common base
             raise AuthenticationError("Invalid or expired token") from exc
         subject = claims.get("sub")
-        if not isinstance(subject, str) or not subject:
+        expires = claims.get("exp")
+        if not isinstance(subject, str) or not subject or not isinstance(expires, int):
             raise AuthenticationError("Invalid or expired token")
-        return subject
+        return subject, expires

@@ -14,6 +14,18 @@ from app.db.replicas import Replica, ReplicaSet
 from app.db.uow import UnitOfWork
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Release without asyncpg's reset query, which is a round trip per request.
+
+    By default every release sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL`. This code never leaves session state behind: settings are fixed at connect
+    (`server_settings`), and it takes no advisory locks, holds no cursors outside a
+    transaction and does not LISTEN. asyncpg still rolls back an open transaction before
+    calling this, so a failed request cannot pass one on. Anything that starts using
+    session state (SET without LOCAL, LISTEN, session advisory locks) must undo it itself.
+    """
+
+
 class Database:
     def __init__(self, settings: Settings, *, metrics: Metrics | None = None) -> None:
         if not settings.database_url:
@@ -69,6 +81,7 @@ class Database:
                 # A crashed request must never pin locks with an idle open transaction.
                 "idle_in_transaction_session_timeout": str(max(s.db_statement_timeout_ms, 10000)),
             },
+            reset=_keep_session,
         )
 
     async def close(self) -> None:

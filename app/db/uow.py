@@ -125,6 +125,19 @@ class UnitOfWork:
         with database_errors("ping"):
             await connection.fetchval("SELECT 1")
 
+    async def release(self) -> None:
+        """Give the connection back early, before slow work that needs no database (checking
+        a password costs hundreds of milliseconds of bcrypt); the next use acquires again.
+
+        Refused inside a transaction: that would silently end it.
+        """
+        connection = self._connection
+        if connection is None or not self._owns_connection:
+            return  # nothing held, or a borrowed connection that is not ours to give back
+        if connection.is_in_transaction():
+            raise RuntimeError("release() inside a transaction would end it")
+        await self.close()
+
     async def close(self) -> None:
         """Release the connection, whatever state the request ended in.
 

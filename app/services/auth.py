@@ -188,6 +188,10 @@ class AuthService:
             max_failures_per_address=policy.max_failures_per_address,
             window_seconds=policy.window_seconds,
         )
+        # bcrypt below takes far longer than any query, and logins queue for its threads:
+        # holding the connection meanwhile starved other requests of the pool
+        # (docs/performance.md). What follows acquires again.
+        await uow.release()
         if seconds_locked is not None:
             await self._hasher.dummy_verify()  # a lockout must not answer faster than a failure
             await uow.login_attempts.finish(attempt_id, LoginOutcome.LOCKED)

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.api.deps import Uow
 from app.core.settings import Settings
 from tests.conftest import TEST_PASSWORD, client_for, live_app, login, make_settings, register
 from tests.logs import Captured, captured_logs
@@ -99,21 +100,21 @@ async def test_one_access_line_per_request_and_request_id_on_every_line(
 
 
 async def test_connection_hold_warning_names_the_request_and_route(own_database: str) -> None:
-    """Login keeps its connection while bcrypt verifies (about 0.3 s at 12 rounds)."""
-    slow_hash = {"bcrypt_rounds": 12, "db_connection_hold_warn_seconds": 0.05}
+    """A request that keeps its connection past the threshold is named in one warning."""
     async with (
-        live_app(own_database, log_format="json", **slow_hash) as application,
-        client_for(application) as http,
+        live_app(own_database, log_format="json", db_connection_hold_warn_seconds=0.05) as app,
+        client_for(app) as http,
     ):
-        await register(http)
+
+        @app.get("/probe/hold/{seconds}")
+        async def hold(seconds: float, uow: Uow) -> dict[str, bool]:
+            await (await uow.connection()).execute("SELECT pg_sleep($1)", seconds)
+            return {"held": True}
+
         with captured_logs() as logs:
-            response = await http.post(
-                "/api/v1/auth/login",
-                json={"email": "ada@example.com", "password": TEST_PASSWORD},
-                headers={"X-Request-ID": "req-hold-login"},
-            )
+            response = await http.get("/probe/hold/0.3", headers={"X-Request-ID": "req-hold"})
     assert response.status_code == 200
     [line] = logs.events("connection held too long")
-    assert line["request_id"] == "req-hold-login"
-    assert line["route"] == "/api/v1/auth/login"
+    assert line["request_id"] == "req-hold"
+    assert line["route"] == "/probe/hold/{seconds}"
     assert line["pool"] == "primary"

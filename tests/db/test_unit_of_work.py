@@ -160,3 +160,34 @@ async def test_unreachable_database_is_database_unavailable(unreachable_pool: as
     with pytest.raises(DatabaseUnavailableError) as caught:
         await uow.users.find_by_email(EMAIL)
     assert isinstance(caught.value.__cause__, OSError)
+
+
+async def test_release_gives_the_connection_back_and_next_use_acquires_again(
+    pool: asyncpg.Pool,
+) -> None:
+    uow = uow_on(pool)
+    await create(uow)
+    await uow.release()
+    assert not uow.holds_connection
+    assert pool.get_idle_size() == pool.get_size()
+    assert await uow.users.find_by_email(EMAIL) is not None
+    assert uow.holds_connection
+    await uow.close()
+    assert pool.get_idle_size() == pool.get_size()
+
+
+async def test_release_inside_a_transaction_is_refused(pool: asyncpg.Pool) -> None:
+    uow = uow_on(pool)
+    with pytest.raises(RuntimeError, match="inside a transaction"):
+        async with uow.transaction():
+            await create(uow)
+            await uow.release()
+    await uow.close()
+    assert await count_users(pool) == 0
+
+
+async def test_release_leaves_a_borrowed_connection_alone(conn: asyncpg.Connection) -> None:
+    uow = UnitOfWork.borrowing(conn)
+    await create(uow)
+    await uow.release()
+    assert uow.holds_connection and not conn.is_closed()

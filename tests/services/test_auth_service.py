@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
+import anyio
 import asyncpg
 import pytest
 
@@ -134,3 +136,30 @@ async def test_database_outage_during_login_is_unavailable_not_bad_credentials(
     with pytest.raises(ServiceUnavailableError) as caught:
         await auth.login(uow, email=EMAIL, password=TEST_PASSWORD, client_address=ADDRESS)
     assert caught.value.status_code == 503
+
+
+async def test_login_holds_no_connection_while_checking_the_password(
+    own_database: str, tokens: TokenCodec
+) -> None:
+    """Logins queue for bcrypt threads: they must not keep a pool connection meanwhile."""
+    hashing_threads = anyio.CapacityLimiter(1)
+    hasher = PasswordHasher(rounds=TEST_ROUNDS, limiter=hashing_threads)
+    auth = AuthService(hasher=hasher, tokens=tokens, policy=POLICY)
+    async with asyncpg.create_pool(own_database, min_size=1, max_size=1) as pool:
+        setup = UnitOfWork(pool, acquire_timeout=2)
+        await UserService(hasher=hasher).register(setup, email=EMAIL, password=TEST_PASSWORD)
+        await setup.close()
+        uow = UnitOfWork(pool, acquire_timeout=2)
+        async with hashing_threads:  # every hashing thread busy: the login waits for one
+            login = asyncio.create_task(
+                auth.login(uow, email=EMAIL, password=TEST_PASSWORD, client_address=ADDRESS)
+            )
+            async with asyncio.timeout(5):
+                while hashing_threads.statistics().tasks_waiting == 0:  # noqa: ASYNC110 (no event to wait on)
+                    await asyncio.sleep(0.01)
+            held_while_waiting = uow.holds_connection
+            idle_while_waiting = pool.get_idle_size()
+        result = await asyncio.wait_for(login, 5)
+        await uow.close()
+    assert not held_while_waiting and idle_while_waiting == 1
+    assert result.user.last_login is not None

@@ -1,0 +1,54 @@
+"""The cache of verified tokens never lets through what a full decode would refuse."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from app.core import tokens as tokens_module
+from app.core.errors import AuthenticationError
+from app.core.tokens import TokenCodec
+
+
+@pytest.fixture
+def codec() -> TokenCodec:
+    return TokenCodec(
+        secret="s" * 40, algorithm="HS256", expires_minutes=15, issuer="i", audience="a"
+    )
+
+
+def test_a_cached_token_still_expires(codec: TokenCodec, monkeypatch: pytest.MonkeyPatch) -> None:
+    token = codec.issue("user-1").token
+    assert codec.subject(token) == "user-1"  # verified and remembered
+    later = time.time() + 15 * 60 + 1
+    monkeypatch.setattr(time, "time", lambda: later)  # the clock tokens.py reads
+    with pytest.raises(AuthenticationError):
+        codec.subject(token)
+
+
+def test_only_the_exact_token_hits_the_cache(codec: TokenCodec) -> None:
+    token = codec.issue("user-1").token
+    assert codec.subject(token) == "user-1"
+    header, payload, signature = token.split(".")
+    tampered = f"{header}.{payload}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}"
+    with pytest.raises(AuthenticationError):
+        codec.subject(tampered)
+
+
+def test_a_refused_token_is_not_remembered(codec: TokenCodec) -> None:
+    other = TokenCodec(
+        secret="x" * 40, algorithm="HS256", expires_minutes=15, issuer="i", audience="a"
+    )
+    forged = other.issue("user-1").token
+    for _ in range(2):
+        with pytest.raises(AuthenticationError):
+            codec.subject(forged)
+
+
+def test_the_cache_is_bounded(codec: TokenCodec, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tokens_module, "VERIFIED_CACHE_SIZE", 3)
+    issued = [codec.issue(f"user-{n}").token for n in range(5)]
+    assert [codec.subject(token) for token in issued] == [f"user-{n}" for n in range(5)]
+    assert len(codec._verified) == 3  # the oldest two were dropped
+    assert codec.subject(issued[0]) == "user-0"  # and verify again in full when seen again
