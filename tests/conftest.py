@@ -26,7 +26,7 @@ from app.core.settings import Settings
 from app.db.local import create_database, drop_database, free_port
 from app.db.uow import UnitOfWork
 from app.main import create_app
-from tests.database import migrate, postgres_server, unique_name, with_database
+from tests.database import migrated_template, postgres_server, unique_name, with_database
 
 TEST_PASSWORD = "correct horse battery"
 TEST_ROUNDS = 4  # bcrypt's minimum: the suite is about behaviour, not hash strength
@@ -41,12 +41,8 @@ def server_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 async def template_url(server_url: str) -> AsyncIterator[str]:
     """A migrated database nobody stays connected to, so it can be copied quickly."""
-    name = unique_name("auth_template")
-    await create_database(server_url, name)
-    url = with_database(server_url, name)
-    await migrate(url)
-    yield url
-    await drop_database(server_url, name)
+    async with migrated_template(server_url) as name:
+        yield with_database(server_url, name)
 
 
 async def _copy_of_template(server_url: str, template_url: str) -> str:

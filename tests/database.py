@@ -11,8 +11,8 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -72,3 +72,15 @@ def alembic_config(url: str) -> Config:
 async def migrate(url: str, revision: str = "head") -> None:
     # alembic's env runs its own event loop: give it a thread of its own.
     await asyncio.to_thread(command.upgrade, alembic_config(url), revision)
+
+
+@asynccontextmanager
+async def migrated_template(server_url: str) -> AsyncIterator[str]:
+    """A migrated database nobody stays connected to, so it copies quickly; yields its name."""
+    name = unique_name("auth_template")
+    await local.create_database(server_url, name)
+    try:
+        await migrate(with_database(server_url, name))
+        yield name
+    finally:
+        await local.drop_database(server_url, name)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pytest
 
 from app.db.local import LocalCluster, create_database, drop_database
-from tests.database import migrate, throwaway_cluster, unique_name, with_database
+from tests.database import migrated_template, throwaway_cluster, unique_name, with_database
 from tests.replication import (
     basebackup_missing,
     set_replay_paused,
@@ -45,11 +45,8 @@ def replication_primary() -> Iterator[str]:
 @pytest.fixture(scope="session")
 async def replication_template(replication_primary: str) -> AsyncIterator[str]:
     """The name of a migrated template database on the replication primary."""
-    name = unique_name("auth_template")
-    await create_database(replication_primary, name)
-    await migrate(with_database(replication_primary, name))
-    yield name
-    await drop_database(replication_primary, name)
+    async with migrated_template(replication_primary) as name:
+        yield name
 
 
 @pytest.fixture(scope="session")
