@@ -18,6 +18,7 @@ import anyio
 import asyncpg
 
 from app.core.errors import DatabaseError, DatabaseUnavailableError
+from app.core.logging import get_logger
 from app.db.monitor import DatabaseHooks
 from app.db.replicas import Replica, ReplicaSet
 from app.repositories.base import database_errors
@@ -25,6 +26,8 @@ from app.repositories.login_attempts import LoginAttemptRepository
 from app.repositories.refresh_tokens import RefreshTokenRepository
 from app.repositories.schema import SchemaRepository
 from app.repositories.users import UserRepository
+
+logger = get_logger("app.db")
 
 
 class UnitOfWork:
@@ -142,7 +145,7 @@ class UnitOfWork:
         """Release the connection, whatever state the request ended in.
 
         Shielded so a cancelled request (client gone, timeout) still returns it; asyncpg's
-        release rolls back a transaction left open and resets session state.
+        release rolls back a transaction left open (see `_keep_session` in database.py).
         """
         await self._release_replica()
         connection, self._connection = self._connection, None
@@ -150,7 +153,15 @@ class UnitOfWork:
             return
         self._owns_connection = False
         with anyio.CancelScope(shield=True):
-            await self._hooks.release(self._pool, connection, timeout_seconds=self._acquire_timeout)
+            try:
+                await self._hooks.release(
+                    self._pool, connection, timeout_seconds=self._acquire_timeout
+                )
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError):
+                # The rollback on release failed, so asyncpg terminated the connection and
+                # the pool will open a fresh one. The request's work is over: its answer
+                # stands, rather than turning into a 500 at the last moment.
+                logger.warning("connection release failed; connection discarded", exc_info=True)
 
     async def _release_replica(self) -> None:
         replica, self._replica = self._replica, None
