@@ -48,17 +48,17 @@ async def get_user_service(request: Request) -> UserService:
     return service
 
 
-def get_readiness(request: Request) -> ReadinessService:
+async def get_readiness(request: Request) -> ReadinessService:
     service: ReadinessService = request.app.state.readiness
     return service
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     metrics: Metrics = request.app.state.metrics
     return metrics
 
 
-def get_client_address(request: Request) -> str:
+async def get_client_address(request: Request) -> str:
     """The peer address lockouts count by. Behind a proxy it is the forwarded client only
     when uvicorn trusts that proxy (--proxy-headers, FORWARDED_ALLOW_IPS)."""
     return request.client.host if request.client else "unknown"

@@ -27,6 +27,8 @@ _SENSITIVE_KEY = re.compile(r"pass(word)?|token|secret|authori[sz]ation|cookie|a
 _SECRET_TEXT = re.compile(
     r"(?i:bearer)\s+[\w\-.~+/]+=*"  # an Authorization header value
     r"|eyJ[\w-]*\.[\w-]+\.[\w-]*"  # a JWT (its header always starts with eyJ, '{"')
+    # a bcrypt hash, e.g. inside PostgreSQL's "Failing row contains (...)" error detail
+    r"|\$2[abxy]\$\d\d\$[./A-Za-z0-9]{53}"
 )
 
 

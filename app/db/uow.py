@@ -134,6 +134,7 @@ class UnitOfWork:
 
         Refused inside a transaction: that would silently end it.
         """
+        await self._release_replica()
         connection = self._connection
         if connection is None or not self._owns_connection:
             return  # nothing held, or a borrowed connection that is not ours to give back
@@ -145,7 +146,8 @@ class UnitOfWork:
         """Release the connection, whatever state the request ended in.
 
         Shielded so a cancelled request (client gone, timeout) still returns it; asyncpg's
-        release rolls back a transaction left open (see `_keep_session` in database.py).
+        release rolls back a transaction left open (Connection.reset does, whatever the pool's
+        `reset` hook; ours, `_keep_session` in database.py, adds nothing).
         """
         await self._release_replica()
         connection, self._connection = self._connection, None
