@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -28,8 +27,6 @@ from app.db.schema_head import migration_heads
 from app.services.auth import AuthService, LoginPolicy
 from app.services.readiness import ReadinessService
 from app.services.users import UserService
-
-logger = logging.getLogger("app")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -81,7 +78,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.metrics = metrics
-    app.state.metrics_registry = metrics.registry
     app.state.readiness = ReadinessService(migration_heads=migration_heads())
     app.state.user_service = UserService(hasher=hasher)
     policy = LoginPolicy(

@@ -123,11 +123,6 @@ class UnitOfWork:
             async with connection.transaction():
                 yield
 
-    async def ping(self) -> None:
-        connection = await self.connection()
-        with database_errors("ping"):
-            await connection.fetchval("SELECT 1")
-
     async def release(self) -> None:
         """Give the connection back early, before slow work that needs no database (checking
         a password costs hundreds of milliseconds of bcrypt); the next use acquires again.

@@ -13,7 +13,7 @@ from tests.replication import eventually, set_replay_paused, wait_for_replay
 
 
 def metrics_text(application: FastAPI) -> str:
-    return generate_latest(application.state.metrics_registry).decode()
+    return generate_latest(application.state.metrics.registry).decode()
 
 
 async def until_metric(application: FastAPI, line: str) -> None:
