@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
@@ -37,15 +37,31 @@ def postgres_server() -> Iterator[str]:
 @contextmanager
 def throwaway_cluster() -> Iterator[str]:
     """A cluster of the suite's own, started from the server binaries, removed at the end."""
+    with scratch_cluster() as cluster:
+        yield cluster.url("postgres")
+
+
+def _fresh(data_dir: Path) -> local.LocalCluster:
+    cluster = local.LocalCluster(data_dir)
+    cluster.init(durable=False)
+    return cluster
+
+
+@contextmanager
+def scratch_cluster(
+    build: Callable[[Path], local.LocalCluster] = _fresh,
+) -> Iterator[local.LocalCluster]:
+    """A running cluster in a temp dir of its own (what `build` makes of its data dir: a
+    fresh one by default, or a replica), stopped and removed at the end."""
     workdir = Path(tempfile.mkdtemp(prefix="auth-service-test-pg-"))
     workdir.chmod(0o755)  # the server runs as `postgres` when we are root
-    cluster = local.LocalCluster(workdir / "data")
+    cluster: local.LocalCluster | None = None
     try:
-        cluster.init(durable=False)
+        cluster = build(workdir / "data")
         cluster.start()
-        yield cluster.url("postgres")
+        yield cluster
     finally:
-        if cluster.initialised and cluster.running:
+        if cluster is not None and cluster.initialised and cluster.running:
             cluster.stop("immediate")
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -4,8 +4,6 @@ suite controls, on a port of its own, plus the few moves the replica tests make 
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +11,7 @@ from pathlib import Path
 import asyncpg
 
 from app.db import local
+from tests.database import scratch_cluster
 
 # A bound on polling for a state change, only ever reached when something is broken: these
 # tests make no timing claims.
@@ -30,17 +29,11 @@ def basebackup_missing() -> str | None:
 
 @contextmanager
 def streaming_replica(primary_url: str) -> Iterator[local.LocalCluster]:
-    workdir = Path(tempfile.mkdtemp(prefix="auth-service-test-replica-"))
-    workdir.chmod(0o755)  # the server runs as `postgres` when we are root
-    replica: local.LocalCluster | None = None
-    try:
-        replica = local.LocalCluster.replica_of(primary_url, workdir / "data", durable=False)
-        replica.start()
+    def clone(data_dir: Path) -> local.LocalCluster:
+        return local.LocalCluster.replica_of(primary_url, data_dir, durable=False)
+
+    with scratch_cluster(clone) as replica:
         yield replica
-    finally:
-        if replica is not None and replica.running:
-            replica.stop("immediate")
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 async def eventually(condition: Callable[[], Awaitable[bool]]) -> None:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -21,7 +19,7 @@ from app.db.local import LocalCluster, create_database, free_port
 from app.db.uow import UnitOfWork
 from tests.api.test_users_api import assert_envelope
 from tests.conftest import TEST_PASSWORD, client_for, live_app, pool_of
-from tests.database import migrate, with_database
+from tests.database import migrate, scratch_cluster, with_database
 
 ACQUIRE_TIMEOUT = 0.5
 
@@ -29,17 +27,8 @@ ACQUIRE_TIMEOUT = 0.5
 @pytest.fixture
 def private_cluster() -> Iterator[LocalCluster]:
     """A server of this test's own, so it can be stopped and started."""
-    workdir = Path(tempfile.mkdtemp(prefix="auth-service-restart-"))
-    workdir.chmod(0o755)
-    cluster = LocalCluster(workdir / "data")
-    cluster.init(durable=False)
-    cluster.start()
-    try:
+    with scratch_cluster() as cluster:
         yield cluster
-    finally:
-        if cluster.running:
-            cluster.stop("immediate")
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture
