@@ -8,14 +8,17 @@ import pytest
 
 from app.core import tokens as tokens_module
 from app.core.errors import AuthenticationError
+from app.core.keys import KeyRing
 from app.core.tokens import TokenCodec
+
+
+def codec_for(keys: KeyRing) -> TokenCodec:
+    return TokenCodec(keys=keys, expires_minutes=15, issuer="i", audience="a")
 
 
 @pytest.fixture
 def codec() -> TokenCodec:
-    return TokenCodec(
-        secret="s" * 40, algorithm="HS256", expires_minutes=15, issuer="i", audience="a"
-    )
+    return codec_for(KeyRing.shared_secret("s" * 40, "HS256"))
 
 
 def test_a_cached_token_still_expires(codec: TokenCodec, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -37,9 +40,7 @@ def test_only_the_exact_token_hits_the_cache(codec: TokenCodec) -> None:
 
 
 def test_a_refused_token_is_not_remembered(codec: TokenCodec) -> None:
-    other = TokenCodec(
-        secret="x" * 40, algorithm="HS256", expires_minutes=15, issuer="i", audience="a"
-    )
+    other = codec_for(KeyRing.shared_secret("x" * 40, "HS256"))
     forged = other.issue("user-1").token
     for _ in range(2):
         with pytest.raises(AuthenticationError):
