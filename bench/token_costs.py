@@ -63,7 +63,7 @@ def main() -> None:
     base_sign = statistics.median(sign["HS256"])
     base_verify = statistics.median(verify["HS256"])
     print(f"median of {args.rounds} interleaved rounds, {args.calls} calls each (µs per call)")
-    print(f"{'algorithm':<20}{'sign':>10}{'× HS256':>9}{'verify':>10}{'× HS256':>9}")
+    print(f"{'algorithm':<20}{'sign':>10}{'/HS256':>9}{'verify':>10}{'/HS256':>9}")
     for label in by_label:
         s, v = statistics.median(sign[label]), statistics.median(verify[label])
         print(f"{label:<20}{s:>10.1f}{s / base_sign:>9.1f}{v:>10.1f}{v / base_verify:>9.1f}")
