@@ -22,7 +22,6 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jose import jwk
 
 HMAC_ALGORITHMS: Final = frozenset({"HS256", "HS384", "HS512"})
-KEY_PAIR_ALGORITHMS: Final = frozenset({"ES256", "RS256"})
 MIN_RSA_BITS: Final = 2048
 GENERATED_RSA_BITS: Final = 3072
 
@@ -171,6 +170,8 @@ def _check_fits(key: PrivateKey | PublicKey, algorithm: str) -> None:
         if not isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
             raise KeyFileError("is not an RSA key, which RS256 needs")
         if key.key_size < MIN_RSA_BITS:
-            raise KeyFileError(f"is an RSA key of {key.key_size} bits; at least 2048 are needed")
+            raise KeyFileError(
+                f"is an RSA key of {key.key_size} bits; at least {MIN_RSA_BITS} are needed"
+            )
     else:
         raise KeyFileError(f"JWT_ALGORITHM {algorithm} takes no key file")
