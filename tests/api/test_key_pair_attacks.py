@@ -85,14 +85,15 @@ async def test_attacks_on_key_pair_tokens_are_401(
     assert (await me(client, ours)).status_code == 200
     header, body, signature = ours.split(".")
 
+    # What an attacker has: our public key as a PEM, and as the JWKS publishes it.
     public = public_pem(key_for(algorithm))
-    public_jwk = json.dumps(
-        load_key_file(write_key(tmp_path / "p.pem", public), algorithm, signs=False).public_jwk
-    )
+    published = (await client.get("/.well-known/jwks.json")).json()["keys"][0]
+    public_jwk = json.dumps(published)
     attacker = key_for(algorithm, "attacker")
     attacker_jwk = load_key_file(
-        write_key(tmp_path / "a.pem", public_pem(attacker)), algorithm, signs=False
+        write_key(tmp_path / "attacker.pem", public_pem(attacker)), algorithm, signs=False
     ).public_jwk
+    assert attacker_jwk is not None
     other_family = rsa_key() if algorithm == "ES256" else ec_key()
     other_algorithm = "RS256" if algorithm == "ES256" else "ES256"
     hs_header = {"alg": "HS256", "typ": "JWT", "kid": kid}
@@ -115,7 +116,7 @@ async def test_attacks_on_key_pair_tokens_are_401(
             "alg none, a signature": f"{b64({'alg': 'none', 'kid': kid})}.{body}.{signature}",
             "foreign key with our kid": signed_by(attacker, algorithm, payload, kid=kid),
             "foreign key with its own kid": signed_by(
-                attacker, algorithm, payload, kid=attacker_jwk and attacker_jwk["kid"]
+                attacker, algorithm, payload, kid=attacker_jwk["kid"]
             ),
             "foreign key, no kid": signed_by(attacker, algorithm, payload),
             "our key, no kid": signed_by(key_for(algorithm), algorithm, payload),
