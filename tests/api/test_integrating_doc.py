@@ -61,7 +61,10 @@ def test_the_documented_verifier_checks_tokens_with_the_jwks_url_only(es256_serv
         ).json()["access_token"]
         deep = f"{b64(b'[' * DEEP + b']' * DEEP)}.e30.c2ln"
         server_answer = http.get("/api/v1/users/me", headers={"Authorization": f"Bearer {deep}"})
-    assert server_answer.status_code == 401  # the served process, not only the ASGI app
+        huge = http.get("/api/v1/users/me", headers={"Authorization": "Bearer " + "a" * 60_000})
+    for answer in (server_answer, huge):  # the served process, not only the ASGI app
+        assert answer.status_code == 401 and answer.headers["WWW-Authenticate"] == "Bearer"
+        assert answer.json()["error"]["type"] == "AuthenticationError"
 
     verify = documented_verifier(es256_server)
     assert verify(token)["sub"] == user["id"]
