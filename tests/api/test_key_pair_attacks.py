@@ -120,6 +120,9 @@ async def test_attacks_on_key_pair_tokens_are_401(
             ),
             "foreign key, no kid": signed_by(attacker, algorithm, payload),
             "our key, no kid": signed_by(key_for(algorithm), algorithm, payload),
+            "signature cut short": f"{header}.{body}.{signature[:20]}",
+            "signature doubled": f"{header}.{body}.{signature}{signature}",
+            "signature of zeros": f"{header}.{body}.{'A' * len(signature)}",
             "tampered payload": ".".join(
                 [header, b64(claims(settings, str(uuid.uuid4()))), signature]
             ),
