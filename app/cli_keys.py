@@ -37,7 +37,7 @@ def generate(
     except OSError as exc:
         typer.echo(f"auth-service: cannot write {out}: {exc.strerror}", err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"wrote a {algorithm.value} private key to {out}", err=True)
+    typer.echo(f"wrote a new {algorithm.value} private key to {out}", err=True)
     typer.echo(kid)
 
 
