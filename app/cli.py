@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError as SettingsError
 
+from app.cli_keys import keys_cli
 from app.core.models import User
 from app.core.settings import ConfigError, Settings
 
@@ -18,6 +20,7 @@ db_cli = typer.Typer(no_args_is_help=True, help="Database migrations (alembic)."
 users_cli = typer.Typer(no_args_is_help=True, help="Manage users.")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(users_cli, name="users")
+cli.add_typer(keys_cli, name="keys")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +31,11 @@ def _settings() -> Settings:
         settings.check_production()
     except ConfigError as exc:
         typer.echo(f"auth-service: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except SettingsError as exc:  # a value of the wrong kind (JWT_ALGORITHM=ES512): one line
+        error = exc.errors()[0]
+        variable = ".".join(str(part) for part in error["loc"]).upper() or "settings"
+        typer.echo(f"auth-service: {variable}: {error['msg']}", err=True)
         raise typer.Exit(2) from None
     return settings
 

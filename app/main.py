@@ -14,7 +14,7 @@ from app.api.docs import install_redoc
 from app.api.errors import install_error_handlers
 from app.api.monitoring import RequestMonitorMiddleware
 from app.api.request_id import RequestIdMiddleware
-from app.api.routes import auth, health, users
+from app.api.routes import auth, health, users, well_known
 from app.core.errortracking import init_error_tracking
 from app.core.logging import configure_logging
 from app.core.metrics import Metrics
@@ -25,6 +25,7 @@ from app.db.database import Database
 from app.db.replica_health import ReplicaHealthChecker, ReplicaMetrics
 from app.db.schema_head import migration_heads
 from app.services.auth import AuthService, LoginPolicy
+from app.services.discovery import DiscoveryService
 from app.services.readiness import ReadinessService
 from app.services.users import UserService
 
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     metrics = Metrics()
 
     hasher = PasswordHasher(rounds=settings.bcrypt_rounds)
+    keys = settings.token_keys()
     tokens = TokenCodec.from_settings(settings)
     replica_metrics = ReplicaMetrics(metrics.registry)  # exported on /metrics with the rest
 
@@ -73,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "auth", "description": "Logging in: tokens for an email and password."},
             {"name": "users", "description": "Registration and the caller's own profile."},
             {"name": "health", "description": "Liveness and readiness probes."},
+            {"name": "discovery", "description": "Keys and metadata for verifying our tokens."},
         ],
         lifespan=lifespan,
     )
@@ -87,6 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         refresh_token_ttl=timedelta(days=settings.refresh_token_expires_days),
     )
     app.state.auth_service = AuthService(hasher=hasher, tokens=tokens, policy=policy)
+    app.state.discovery = DiscoveryService(
+        keys=keys, issuer=settings.jwt_issuer, public_base_url=settings.public_base_url
+    )
 
     install_redoc(app)
     install_error_handlers(app)
@@ -94,6 +100,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestMonitorMiddleware, metrics=metrics)  # counts and logs all of them
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every response has it
 
-    for module in (health, auth, users):
+    for module in (health, auth, users, well_known):
         app.include_router(module.router)
     return app

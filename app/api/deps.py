@@ -15,6 +15,7 @@ from app.core.metrics import Metrics
 from app.core.models import User
 from app.db.uow import UnitOfWork
 from app.services.auth import AuthService
+from app.services.discovery import DiscoveryService
 from app.services.readiness import ReadinessService
 from app.services.users import UserService
 
@@ -87,3 +88,11 @@ async def get_current_user(
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_discovery(request: Request) -> DiscoveryService:
+    service: DiscoveryService = request.app.state.discovery
+    return service
+
+
+Discovery = Annotated[DiscoveryService, Depends(get_discovery)]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from pathlib import Path
+from typing import Literal, Self
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.core.keys import HMAC_ALGORITHMS, KeyFileError, KeyRing, TokenKey, load_key_file
 
 # Values that show a secret was copied from an example instead of set for real.
 _PLACEHOLDER_MARKERS = ("change-me", "changeme", "placeholder")
@@ -35,7 +39,7 @@ class Settings(BaseSettings):
     db_connection_hold_warn_seconds: float = Field(default=5.0, ge=0)
 
     jwt_secret: str = DEV_JWT_SECRET
-    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    jwt_algorithm: Literal["HS256", "HS384", "HS512", "ES256", "RS256"] = "HS256"
     jwt_expires_minutes: int = Field(default=15, ge=1)
     jwt_issuer: str = "auth-service"
     jwt_audience: str = "auth-service"
@@ -54,10 +58,71 @@ class Settings(BaseSettings):
     # Each rotation issues a token valid this long; an unused family expires after it.
     refresh_token_expires_days: int = Field(default=14, ge=1)
 
+    # Key pairs (ES256/RS256): a PEM private key signs; earlier keys (private or public
+    # PEMs, comma separated) still verify. Loaded and checked when the settings are built,
+    # so a bad file stops start-up, not the first login.
+    jwt_signing_key_file: Path | None = None
+    jwt_verify_key_files: str = ""
+    # Where clients reach us (discovery's absolute URLs); unset: each request's base URL.
+    public_base_url: str | None = None
+    _key_ring: KeyRing | None = PrivateAttr(default=None)
+
     @field_validator("database_url", "sentry_dsn", "sentry_release", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("jwt_signing_key_file", "public_base_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _absolute_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ConfigError("PUBLIC_BASE_URL must be an absolute http(s) URL without a query")
+        return value.strip().rstrip("/")
+
+    @model_validator(mode="after")
+    def _load_key_files(self) -> Self:
+        if self.jwt_algorithm in HMAC_ALGORITHMS:
+            if self.jwt_signing_key_file is not None or self.verify_key_paths:
+                raise ConfigError(
+                    "JWT_SIGNING_KEY_FILE and JWT_VERIFY_KEY_FILES need JWT_ALGORITHM ES256 "
+                    f"or RS256, not {self.jwt_algorithm}"
+                )
+            return self
+        if self.jwt_signing_key_file is None:
+            raise ConfigError(
+                f"JWT_SIGNING_KEY_FILE must name a PEM private key under {self.jwt_algorithm}"
+            )
+        signing = self._key_file("JWT_SIGNING_KEY_FILE", self.jwt_signing_key_file, signs=True)
+        verifying = [
+            self._key_file("JWT_VERIFY_KEY_FILES", path, signs=False)
+            for path in self.verify_key_paths
+        ]
+        self._key_ring = KeyRing(signing, verifying)
+        return self
+
+    def _key_file(self, variable: str, path: Path, *, signs: bool) -> TokenKey:
+        try:
+            return load_key_file(path, self.jwt_algorithm, signs=signs)
+        except KeyFileError as exc:
+            raise ConfigError(f"{variable}: {path} {exc}") from None
+
+    @property
+    def verify_key_paths(self) -> list[Path]:
+        return [Path(p.strip()) for p in self.jwt_verify_key_files.split(",") if p.strip()]
+
+    def token_keys(self) -> KeyRing:
+        """The key files' ring under ES256/RS256; under HS* the shared JWT_SECRET."""
+        if self._key_ring is not None:
+            return self._key_ring
+        return KeyRing.shared_secret(self.jwt_secret, self.jwt_algorithm)
 
     @property
     def replica_urls(self) -> list[str]:
@@ -75,6 +140,8 @@ class Settings(BaseSettings):
             return
         if not self.database_url or _is_placeholder(self.database_url):
             raise ConfigError("DATABASE_URL must be set to a real database URL in production")
+        if self.jwt_algorithm not in HMAC_ALGORITHMS:
+            return  # a key pair signs: JWT_SECRET is unused (and no token signed with it passes)
         if _is_placeholder(self.jwt_secret) or self.jwt_secret == DEV_JWT_SECRET:
             raise ConfigError("JWT_SECRET must be set to a real secret in production")
         if len(self.jwt_secret) < 32:

@@ -1,7 +1,8 @@
 """Access tokens: signed JWTs with strict decoding.
 
 python-jose accepts any algorithm when none is given and does not require `exp` unless
-told, so both are always passed explicitly here.
+told, so both are always passed explicitly here. The key comes from the token's header
+(`kid`, app/core/keys.py) only after app/core/token_shape.py has checked that header.
 
 Verified tokens are remembered (bounded, keyed by the exact token string, expiry still
 checked on every use): a client sends the same token with each request, and the decode
@@ -19,7 +20,9 @@ from jose import jwt
 from jose.exceptions import JOSEError
 
 from app.core.errors import AuthenticationError
+from app.core.keys import KeyRing
 from app.core.settings import Settings
+from app.core.token_shape import read_header
 
 VERIFIED_CACHE_SIZE = 10_000
 
@@ -39,11 +42,8 @@ class IssuedToken:
 
 
 class TokenCodec:
-    def __init__(
-        self, *, secret: str, algorithm: str, expires_minutes: int, issuer: str, audience: str
-    ) -> None:
-        self._secret = secret
-        self._algorithm = algorithm
+    def __init__(self, *, keys: KeyRing, expires_minutes: int, issuer: str, audience: str) -> None:
+        self._keys = keys
         self._ttl = expires_minutes * 60
         self._issuer = issuer
         self._audience = audience
@@ -54,8 +54,7 @@ class TokenCodec:
     @classmethod
     def from_settings(cls, settings: Settings) -> TokenCodec:
         return cls(
-            secret=settings.jwt_secret,
-            algorithm=settings.jwt_algorithm,
+            keys=settings.token_keys(),
             expires_minutes=settings.jwt_expires_minutes,
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
@@ -71,7 +70,10 @@ class TokenCodec:
             "aud": self._audience,
             "jti": uuid.uuid4().hex,
         }
-        return IssuedToken(jwt.encode(claims, self._secret, algorithm=self._algorithm), self._ttl)
+        signing = self._keys.signing
+        headers = None if signing.kid is None else {"kid": signing.kid}
+        token = jwt.encode(claims, signing.signer, algorithm=signing.algorithm, headers=headers)
+        return IssuedToken(token, self._ttl)
 
     def subject(self, token: str) -> str:
         """The verified `sub` claim, or AuthenticationError for anything doubtful."""
@@ -89,16 +91,23 @@ class TokenCodec:
         return subject
 
     def _decode(self, token: str) -> tuple[str, int]:
+        header = read_header(token)
+        key = self._keys.verifier(alg=header.alg, kid=header.kid)
+        if key is None:
+            raise AuthenticationError("Invalid or expired token")
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
-                self._secret,
-                algorithms=[self._algorithm],
+                key.verifier,
+                algorithms=[key.algorithm],
                 audience=self._audience,
                 issuer=self._issuer,
                 options=REQUIRED_CLAIMS,
             )
-        except JOSEError as exc:  # JWKError is not a JWTError: catch the common base
+        # JWKError is not a JWTError: catch the common base. The others come from a payload
+        # that only a key holder can sign: jose's claim checks call int() on `exp`, `iat`
+        # and `nbf` (a list, or 1e999), and json.loads on the payload (nested 3,000 deep).
+        except (JOSEError, TypeError, OverflowError, RecursionError) as exc:
             raise AuthenticationError("Invalid or expired token") from exc
         subject = claims.get("sub")
         expires = claims.get("exp")

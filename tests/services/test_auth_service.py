@@ -15,6 +15,7 @@ from app.core.errors import (
     ServiceUnavailableError,
     ValidationError,
 )
+from app.core.keys import KeyRing
 from app.core.passwords import PasswordHasher
 from app.core.tokens import TokenCodec
 from app.db.uow import UnitOfWork
@@ -34,9 +35,8 @@ POLICY = LoginPolicy(
 
 @pytest.fixture
 def tokens() -> TokenCodec:
-    return TokenCodec(
-        secret="s" * 40, algorithm="HS256", expires_minutes=15, issuer="i", audience="a"
-    )
+    keys = KeyRing.shared_secret("s" * 40, "HS256")
+    return TokenCodec(keys=keys, expires_minutes=15, issuer="i", audience="a")
 
 
 @pytest.fixture
