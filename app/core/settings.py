@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     # Each rotation issues a token valid this long; an unused family expires after it.
     refresh_token_expires_days: int = Field(default=14, ge=1)
 
+    # Scale-out (docs/scaling.md). pgbouncer: PgBouncer in transaction pooling mode sits
+    # between every pool and its server, so connections carry no session state.
+    database_pooler: Literal["none", "pgbouncer"] = "none"
+
     @field_validator("database_url", "sentry_dsn", "sentry_release", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
