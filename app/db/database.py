@@ -106,7 +106,7 @@ class Database:
         return UnitOfWork(
             self.pool,
             acquire_timeout=self._settings.db_acquire_timeout_seconds,
-            replicas=self._router or None,
+            router=self._router or None,
             hooks=self._hooks,
             transaction_setup=self._transaction_setup,
         )

@@ -41,7 +41,7 @@ class UnitOfWork:
         *,
         acquire_timeout: float,
         connection: asyncpg.Connection | None = None,
-        replicas: ReadRouter | None = None,
+        router: ReadRouter | None = None,
         hooks: DatabaseHooks | None = None,
         transaction_setup: str | None = None,
     ) -> None:
@@ -51,9 +51,9 @@ class UnitOfWork:
         # A connection handed in (tests) is borrowed: it is never released here.
         self._connection = connection
         self._owns_connection = False
-        self._replicas = replicas
+        self._router = router
         self._replica: tuple[Replica, asyncpg.Connection] | None = None
-        self._primary_only = replicas is None  # set for good once the primary serves us
+        self._primary_only = router is None  # set for good once the primary serves us
         self._read_after: int | None = None
         # Run after each outermost BEGIN (SET LOCAL timeouts behind PgBouncer: app/db/pooler.py).
         self._transaction_setup = transaction_setup
@@ -85,7 +85,7 @@ class UnitOfWork:
         insert position, not the flushed one: with synchronous_commit off the commit may
         not be flushed yet, and a replica reaching this position has the commit all the same.
         """
-        if self._replicas is None:
+        if self._router is None:
             return None
         connection = await self.connection()
         with database_errors("wal_position"):
@@ -117,8 +117,8 @@ class UnitOfWork:
         is healthy or the chosen one cannot be reached (the read goes to the primary)."""
         if self._replica is not None:
             return self._replica[1]
-        assert self._replicas is not None  # _primary_only is set when there are none
-        replica = self._replicas.replica_for(self._read_after)
+        assert self._router is not None  # _primary_only is set when there are none
+        replica = self._router.replica_for(self._read_after)
         if replica is None:
             return None
         try:

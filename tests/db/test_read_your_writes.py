@@ -9,13 +9,16 @@ import time
 import asyncpg
 import httpx
 from fastapi import FastAPI
+from jose import jwt
 
+from app.core.tokens import WAL_POSITION_CLAIM
 from app.db.database import Database
-from tests.conftest import client_for, live_app, login, register
+from tests.conftest import TEST_PASSWORD, client_for, live_app, login, register
 from tests.db.conftest import Replicated
 from tests.db.test_replicas_in_the_app import deactivate
 from tests.replication import (
     eventually,
+    primary_position,
     set_replay_paused,
     until_checked_caught_up,
     wait_for_replay,
@@ -145,3 +148,27 @@ async def test_deactivation_reaches_replica_reads_within_the_lag_limit_while_pau
     assert {where for status, where in answers[:-1]} <= {"replica"}
     # The window docs/security.md states, plus scheduling slack on a shared machine.
     assert elapsed <= max_lag + CHECK_INTERVAL + 0.5, elapsed
+
+
+async def test_login_and_refresh_carry_the_position_after_their_commit(
+    replicated: Replicated,
+) -> None:
+    async with (
+        live_app(
+            replicated.primary_url, database_replica_urls=replicated.replica_url
+        ) as application,
+        client_for(application) as http,
+    ):
+        await register(http)
+        before_login = await primary_position(replicated.primary_url)
+        response = await http.post(
+            "/api/v1/auth/login", json={"email": "ada@example.com", "password": TEST_PASSWORD}
+        )
+        at_login = jwt.get_unverified_claims(response.json()["access_token"])
+        refreshed = await http.post(
+            "/api/v1/auth/refresh", json={"refresh_token": response.json()["refresh_token"]}
+        )
+        at_refresh = jwt.get_unverified_claims(refreshed.json()["access_token"])
+        after = await primary_position(replicated.primary_url)
+    # Past the login's own WAL (its commit included), and moving on with each write.
+    assert before_login < at_login[WAL_POSITION_CLAIM] < at_refresh[WAL_POSITION_CLAIM] <= after
