@@ -71,6 +71,10 @@ class Database:
     async def open(self) -> None:
         s = self._settings
         self._pool = await self._create_pool(self._url, "primary", min_size=s.db_pool_min_size)
+        if pooler.behind_pgbouncer(s):
+            await pooler.warn_without_role_timeout(
+                self._pool, timeout_seconds=s.db_acquire_timeout_seconds
+            )
         replicas = []
         for index, url in enumerate(s.replica_urls):
             name = f"replica-{index}"

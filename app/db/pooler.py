@@ -16,7 +16,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
+
+from app.core.logging import get_logger
 from app.core.settings import Settings
+
+logger = get_logger("app.db")
+
+ROLE_STATEMENT_TIMEOUT = "SELECT current_setting('statement_timeout')"
 
 
 def idle_in_transaction_timeout_ms(settings: Settings) -> int:
@@ -56,3 +63,18 @@ def transaction_setup(settings: Settings) -> str | None:
         "SET LOCAL idle_in_transaction_session_timeout = "
         f"{int(idle_in_transaction_timeout_ms(settings))}"
     )
+
+
+async def warn_without_role_timeout(pool: asyncpg.Pool, *, timeout_seconds: float) -> None:
+    """Say so at start-up when, behind PgBouncer, a statement outside a transaction would run
+    with no statement timeout: the role's setting is the operator's part (docs/scaling.md)."""
+    try:
+        async with pool.acquire(timeout=timeout_seconds) as connection:
+            value = await connection.fetchval(ROLE_STATEMENT_TIMEOUT, timeout=timeout_seconds)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        return  # the server is not there yet: the pool reports that itself when used
+    if value == "0":
+        logger.warning(
+            "no statement_timeout on the database role behind PgBouncer: statements outside "
+            "a transaction run unbounded; ALTER ROLE ... SET statement_timeout (docs/scaling.md)"
+        )

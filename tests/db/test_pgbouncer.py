@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.core.errors import DatabaseUnavailableError
+from app.core.logging import configure_logging
 from app.db.database import Database
 from tests.conftest import (
     TEST_PASSWORD,
@@ -25,6 +26,7 @@ from tests.conftest import (
     register,
 )
 from tests.db.conftest import Replicated
+from tests.logs import captured_logs
 from tests.pgbouncer import SERVER_POOL_SIZE, pgbouncer, pgbouncer_missing
 from tests.replication import until_checked_caught_up
 
@@ -155,6 +157,9 @@ async def test_a_transaction_gets_the_statement_timeout_through_pgbouncer(
         await database.close()
 
 
+NO_ROLE_TIMEOUT = "no statement_timeout on the database role behind PgBouncer"
+
+
 async def test_a_statement_outside_a_transaction_gets_the_role_setting(
     bounced_database: str, own_database: str
 ) -> None:
@@ -168,7 +173,10 @@ async def test_a_statement_outside_a_transaction_gets_the_role_setting(
         )
     finally:
         await server.close()
-    database = await open_database(bounced_database)
+    configure_logging(make_settings())  # installs the handler captured_logs() redirects
+    with captured_logs() as logs:
+        database = await open_database(bounced_database)
+    assert NO_ROLE_TIMEOUT not in logs.text
     try:
         uow = database.unit_of_work()
         try:
@@ -239,3 +247,13 @@ async def test_replica_pools_and_health_checks_go_through_pgbouncer_too(
         0,
         1,
     )
+
+
+async def test_start_up_warns_when_the_role_has_no_statement_timeout(
+    bounced_database: str,
+) -> None:
+    configure_logging(make_settings())  # installs the handler captured_logs() redirects
+    with captured_logs() as logs:
+        database = await open_database(bounced_database)
+    await database.close()
+    assert NO_ROLE_TIMEOUT in logs.text
