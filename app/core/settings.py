@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values that show a secret was copied from an example instead of set for real.
@@ -53,6 +53,32 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = Field(default=100, ge=1)
     # Each rotation issues a token valid this long; an unused family expires after it.
     refresh_token_expires_days: int = Field(default=14, ge=1)
+
+    # --- Account recovery, email verification, the mail outbox (docs/operations.md) ---
+    password_reset_token_minutes: int = Field(default=30, ge=1)
+    email_verify_token_hours: int = Field(default=48, ge=1)
+    # The pages the mails link to (your frontend); `?token=...` is appended.
+    password_reset_url: str = "http://127.0.0.1:8000/reset-password"  # noqa: S105 (a URL)
+    email_verify_url: str = "http://127.0.0.1:8000/verify-email"
+    require_verified_email: bool = False
+    # smtp://[user:pass@]host:port[?starttls=true] or smtps://...; unset: development logs
+    # mails, production keeps them queued (and warns at start-up).
+    smtp_url: SecretStr | None = None
+    mail_from: str = "auth-service <no-reply@localhost>"
+    mail_worker: bool = True  # the server runs an outbox worker in its lifespan
+    # Silent throttles (the answer stays 202): reset mails per account and reset mails
+    # requested from one client address, each per hour; the per-account one also bounds
+    # verification re-sends.
+    password_reset_max_per_hour: int = Field(default=3, ge=1)
+    password_reset_max_per_address: int = Field(default=20, ge=1)
+    # Delivery: attempts before a mail is dead, and the cap on the backoff between them.
+    mail_max_attempts: int = Field(default=10, ge=1)
+    mail_retry_max_seconds: float = Field(default=300.0, gt=0)
+
+    @field_validator("smtp_url", mode="before")
+    @classmethod
+    def _empty_smtp_url_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("database_url", "sentry_dsn", "sentry_release", mode="before")
     @classmethod
