@@ -77,30 +77,30 @@ class LinkMailer:
     async def queue(
         self,
         uow: UnitOfWork,
-        user: User,
+        user: User | None,
         purpose: TokenPurpose,
         mail: PreparedMail,
         *,
         requested_from: str | None = None,
     ) -> bool:
         """Store the token and queue its mail, unless a throttle says no; True if queued.
+        With no user the same statement runs and writes nothing (the same answer time).
 
         Must run inside the caller's transaction, holding the user's row lock when
         throttles matter: the token, the mail and the change causing them commit together.
         """
         p = self.policy
-        issued = await uow.one_time_tokens.issue(
-            user_id=user.id,
+        return await uow.one_time_tokens.issue_with_mail(
+            user_id=None if user is None else user.id,
             purpose=purpose,
             token_hash=mail.token_hash,
             ttl=p.reset_ttl if purpose is TokenPurpose.RESET else p.verify_ttl,
+            recipient="" if user is None else user.email,
+            content=mail.content,
             max_per_hour=p.max_per_hour,
             requested_from=requested_from,
             max_per_address=p.max_per_address,
         )
-        if issued:
-            await uow.mail_outbox.enqueue(user.email, mail.content)
-        return issued
 
     def committed(self, queued: bool) -> None:
         """Count a queued mail once its transaction has committed."""

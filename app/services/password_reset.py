@@ -1,8 +1,8 @@
 """Forgotten passwords: a one-time link by mail, then a new password.
 
 A request answers the same, in the same time, whether or not the account exists: both
-paths make a token and render the mail, and both run in one short transaction; only a real,
-active account under its hourly limits gets the token stored and the mail queued.
+paths make a token, render the mail and run the same two statements in one short
+transaction; only for a real, active account under its hourly limits do they write.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class PasswordResetService:
         async with uow.transaction():
             # The row lock serialises requests for one account: the throttle counts them all.
             user = await uow.users.lock_active_by_email(normalize_email(email))
-            queued = user is not None and await self._mailer.queue(
+            queued = await self._mailer.queue(
                 uow, user, TokenPurpose.RESET, mail, requested_from=client_address
             )
         self._mailer.committed(queued)
