@@ -103,3 +103,23 @@ async def test_required_verification_makes_an_unverified_login_403(
 
         login_doc = (await http.get("/openapi.json")).json()["paths"]["/api/v1/auth/login"]
         assert "REQUIRE_VERIFIED_EMAIL" in login_doc["post"]["responses"]["403"]["description"]
+
+
+async def test_mails_queued_are_counted_once_committed(client: httpx.AsyncClient) -> None:
+    before = (await client.get("/metrics")).text
+    for name in (
+        "mail_queued_total 0.0",
+        "mail_sent_total 0.0",
+        "mail_retried_total 0.0",
+        "mail_dead_total 0.0",
+        "mail_outbox_depth",
+        "mail_outbox_oldest_due_age_seconds",
+        "mail_delivery_latency_seconds_bucket",
+    ):
+        assert name in before, name
+    await register(client)
+    conflict = await client.post(
+        "/api/v1/users", json={"email": "ada@example.com", "password": TEST_PASSWORD}
+    )
+    assert conflict.status_code == 409  # rolled back: not counted
+    assert "mail_queued_total 1.0" in (await client.get("/metrics")).text
