@@ -9,8 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 import asyncpg
+from asgi_lifespan import LifespanManager
 
-from tests.conftest import TEST_PASSWORD, client_for, live_app
+from app.main import create_app
+from tests.conftest import TEST_PASSWORD, client_for, live_app, make_settings
 from tests.logs import Captured, captured_logs
 from tests.smtp import MailCatcher, token_in
 
@@ -76,3 +78,22 @@ async def _age(url: str) -> None:
         await connection.execute("UPDATE mail_outbox SET next_attempt_at = clock_timestamp()")
     finally:
         await connection.close()
+
+
+async def test_production_without_smtp_warns_at_start_up_and_keeps_mails_queued(
+    own_database: str,
+) -> None:
+    app = create_app(
+        make_settings(database_url=own_database, app_env="production", log_format="json")
+    )
+    with captured_logs() as logs:
+        async with LifespanManager(app), client_for(app) as http:
+            assert (await http.post("/api/v1/users", json=USER)).status_code == 201
+    (warning,) = [line for line in logs.lines() if "SMTP_URL is not set" in line["event"]]
+    assert warning["level"] == "warning"
+    connection = await asyncpg.connect(own_database)
+    try:
+        row = await connection.fetchrow("SELECT status, attempts, claimed_by FROM mail_outbox")
+    finally:
+        await connection.close()
+    assert tuple(row) == ("pending", 0, None)
