@@ -111,7 +111,7 @@ class OutboxWorker:
                     next_stats = loop_time + self._policy.stats_seconds
                 try:
                     handled = await self.deliver_due()
-                except DatabaseError:
+                except Exception:  # a database outage, or a bug: the worker must outlive it
                     logger.warning("mail delivery pass failed; retrying", exc_info=True)
                     handled = 0
                 if handled == 0:
@@ -178,7 +178,7 @@ class OutboxWorker:
                     attempted += 1
                     try:
                         await send(mime_message(mail, mail_from=self._mail_from, now=_now()))
-                    except _SEND_ERRORS as exc:
+                    except Exception as exc:  # refused, or a row that cannot be sent: counted
                         await self._failed(uow, mail, exc)
                         await uow.release()
                         continue

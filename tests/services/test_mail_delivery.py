@@ -221,3 +221,18 @@ async def test_the_server_delivers_by_itself_and_shutdown_leaves_no_mail_claimed
     assert len(sent) == len(mail_catcher.received()) < len(rows)  # stopped mid-stream
     assert mail_catcher.duplicates() == 0
     assert {row["status"] for row in rows} == {"sent", "pending"}
+
+
+async def test_a_mail_that_cannot_be_built_fails_alone_and_the_others_go_out(
+    own_database: str, mail_catcher: MailCatcher
+) -> None:
+    async with opened(own_database) as database:
+        uow = database.unit_of_work()
+        async with uow.transaction():
+            await uow.mail_outbox.enqueue("ada@example.com\r\nBcc: eve@example.com", CONTENT)
+            await uow.mail_outbox.enqueue("bob@example.com", CONTENT)
+        await uow.close()
+        worker = worker_for(database.unit_of_work, mail_catcher, max_attempts=1)
+        assert await worker.drain() == 2
+    assert [m["To"] for m in mail_catcher.received()] == ["bob@example.com"]
+    assert [row["status"] for row in await _rows(own_database)] == ["dead", "sent"]
