@@ -156,8 +156,9 @@ async def test_a_new_password_breaking_the_registration_rules_is_422_and_keeps_t
     client: httpx.AsyncClient, conn: asyncpg.Connection, mail_catcher: MailCatcher
 ) -> None:
     """Today's rules: 8 characters to 72 UTF-8 bytes after NFKC. 40 'é' pass the schema's
-    character bounds and fail the byte rule in password_problem(), the function the
-    common-password check joins (tests/api/test_password_reset_common.py once it lands)."""
+    character bounds and fail the byte rule in password_problem(), the function that also
+    refuses common passwords once that list lands (then a common password is a 422 here
+    through the same call)."""
     await register(client)
     token = await _reset_token(client, conn, mail_catcher, "ada@example.com")
     response = await _confirm(client, token, "é" * 40)
