@@ -27,6 +27,7 @@ from app.db.local import create_database, drop_database, free_port
 from app.db.uow import UnitOfWork
 from app.main import create_app
 from tests.database import migrated_template, postgres_server, unique_name, with_database
+from tests.smtp import MailCatcher
 
 TEST_PASSWORD = "correct horse battery"
 TEST_ROUNDS = 4  # bcrypt's minimum: the suite is about behaviour, not hash strength
@@ -113,8 +114,7 @@ def uow(conn: asyncpg.Connection) -> UnitOfWork:
     return UnitOfWork.borrowing(conn)
 
 
-@pytest.fixture
-def app(settings: Settings, conn: asyncpg.Connection) -> FastAPI:
+def borrowing_app(settings: Settings, conn: asyncpg.Connection) -> FastAPI:
     """The real app, its unit of work on the test's savepointed connection."""
     application = create_app(settings)
 
@@ -123,6 +123,11 @@ def app(settings: Settings, conn: asyncpg.Connection) -> FastAPI:
 
     application.dependency_overrides[get_uow] = borrowed_uow
     return application
+
+
+@pytest.fixture
+def app(settings: Settings, conn: asyncpg.Connection) -> FastAPI:
+    return borrowing_app(settings, conn)
 
 
 def client_for(application: FastAPI) -> httpx.AsyncClient:
@@ -180,3 +185,14 @@ async def unreachable_pool() -> AsyncIterator[asyncpg.Pool]:
     await pool
     yield pool
     await pool.close()
+
+
+@pytest.fixture
+def mail_catcher() -> Iterator[MailCatcher]:
+    """A real SMTP server (aiosmtpd) of this test's own; see tests/smtp.py."""
+    catcher = MailCatcher()
+    catcher.start()
+    try:
+        yield catcher
+    finally:
+        catcher.stop()

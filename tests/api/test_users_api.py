@@ -7,7 +7,15 @@ import pytest
 
 from tests.conftest import TEST_PASSWORD, login, register
 
-USER_FIELDS = {"id", "email", "full_name", "is_active", "created_at", "last_login"}
+USER_FIELDS = {
+    "id",
+    "email",
+    "full_name",
+    "is_active",
+    "email_verified",
+    "created_at",
+    "last_login",
+}
 
 
 def assert_envelope(response: httpx.Response, status: int, type_: str) -> dict[str, object]:
