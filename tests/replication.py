@@ -1,82 +1,24 @@
-"""A real streaming replica for the suite: `pg_basebackup -R -X stream` from a primary the
-suite controls, on a port of its own, plus the few moves the replica tests make on it."""
+"""TEMPORARY shim for merging the other branches, to be removed after: import from
+tests.support.replication instead (tests/test_imports.py says where each name lives now)."""
 
-from __future__ import annotations
+from tests.support.replication import (
+    EVENTUALLY_SECONDS,
+    Replicated,
+    basebackup_missing,
+    eventually,
+    in_recovery,
+    set_replay_paused,
+    streaming_replica,
+    wait_for_replay,
+)
 
-import asyncio
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
-import asyncpg
-
-from app.db import local
-from tests.database import scratch_cluster
-
-# A bound on polling for a state change, only ever reached when something is broken: these
-# tests make no timing claims.
-EVENTUALLY_SECONDS = 30.0
-
-
-def basebackup_missing() -> str | None:
-    """Why the replica tests cannot run here, or None when they can."""
-    try:
-        local.find_binary("pg_basebackup")
-    except local.ClusterError:
-        return "pg_basebackup not found: install the PostgreSQL server binaries to run these"
-    return None
-
-
-@contextmanager
-def streaming_replica(primary_url: str) -> Iterator[local.LocalCluster]:
-    def clone(data_dir: Path) -> local.LocalCluster:
-        return local.LocalCluster.replica_of(primary_url, data_dir, durable=False)
-
-    with scratch_cluster(clone) as replica:
-        yield replica
-
-
-async def eventually(condition: Callable[[], Awaitable[bool]]) -> None:
-    """Poll `condition` until it holds."""
-    async with asyncio.timeout(EVENTUALLY_SECONDS):
-        while True:  # polling a server, not waiting on anything an Event could signal
-            if await condition():
-                return
-            await asyncio.sleep(0.02)
-
-
-async def wait_for_replay(primary_url: str, replica_url: str) -> None:
-    """Until the replica has replayed everything the primary has written so far (any
-    database on either server will do: WAL is per cluster)."""
-    primary = await asyncpg.connect(primary_url)
-    try:
-        target = await primary.fetchval("SELECT pg_current_wal_insert_lsn()")
-    finally:
-        await primary.close()
-    replica = await asyncpg.connect(replica_url)
-
-    async def replayed() -> bool:
-        position = await replica.fetchval("SELECT pg_last_wal_replay_lsn()")
-        return bool(position >= target)
-
-    try:
-        await eventually(replayed)
-    finally:
-        await replica.close()
-
-
-async def set_replay_paused(replica_url: str, paused: bool) -> None:
-    replica = await asyncpg.connect(replica_url)
-    try:
-        if paused:
-            await replica.execute("SELECT pg_wal_replay_pause()")
-        else:
-            await replica.execute("SELECT pg_wal_replay_resume()")
-    finally:
-        await replica.close()
-
-
-async def in_recovery(connection: asyncpg.Connection) -> bool:
-    """True on a standby: the connection is a replica's."""
-    answer: bool = await connection.fetchval("SELECT pg_is_in_recovery()")
-    return answer
+__all__ = [
+    "EVENTUALLY_SECONDS",
+    "Replicated",
+    "basebackup_missing",
+    "eventually",
+    "in_recovery",
+    "set_replay_paused",
+    "streaming_replica",
+    "wait_for_replay",
+]

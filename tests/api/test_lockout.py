@@ -11,7 +11,8 @@ import pytest
 from fastapi import FastAPI
 
 from app.core.settings import Settings
-from tests.conftest import TEST_PASSWORD, live_app, make_settings, register
+from tests.support.http import live_app, register
+from tests.support.settings import TEST_PASSWORD, make_settings
 
 MAX_FAILURES = 3
 MAX_PER_ADDRESS = 8

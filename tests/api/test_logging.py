@@ -12,8 +12,9 @@ from fastapi import FastAPI
 
 from app.api.deps import Uow
 from app.core.settings import Settings
-from tests.conftest import TEST_PASSWORD, client_for, live_app, login, make_settings, register
-from tests.logs import Captured, captured_logs
+from tests.support.http import client_for, live_app, login, register
+from tests.support.logs import Captured, captured_logs
+from tests.support.settings import TEST_PASSWORD, make_settings
 
 WRONG_PASSWORD = "wrong-horse-battery-7f3a"
 SHORT_PASSWORD = "tiny-7f"  # fails validation: must not be echoed in the 422 or in a log

@@ -8,8 +8,8 @@ far outside the band. bench/login_timing.py prints the exact ratios.
 
 from __future__ import annotations
 
-from bench.login_timing import measure, medians
-from tests.conftest import client_for, live_app
+from tests.support.http import client_for, live_app
+from tests.support.login_timing import measure, medians
 
 ROUNDS = 10  # about 76 ms a verify here: realistic cost, short test
 REPEATS = 9

@@ -14,8 +14,7 @@ from jose import jwt
 
 from app.core.settings import Settings
 from app.db.uow import UnitOfWork
-from tests.api.test_users_api import assert_envelope
-from tests.conftest import login, register
+from tests.support.http import assert_envelope, login, register
 
 
 def claims(settings: Settings, user_id: str, **overrides: Any) -> dict[str, Any]:

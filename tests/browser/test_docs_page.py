@@ -7,8 +7,9 @@ from typing import Any
 import httpx
 from playwright.async_api import expect
 
-from tests.browser.conftest import OfflineBrowser, screenshot, skip_without_chromium
-from tests.conftest import TEST_PASSWORD, register
+from tests.support.browser import OfflineBrowser, screenshot, skip_without_chromium
+from tests.support.http import register
+from tests.support.settings import TEST_PASSWORD
 
 skip_without_chromium()
 

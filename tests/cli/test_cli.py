@@ -12,7 +12,7 @@ import pytest
 
 from app.core.settings import ConfigError
 from app.main import create_app
-from tests.conftest import TEST_PASSWORD, TEST_ROUNDS, make_settings
+from tests.support.settings import TEST_PASSWORD, TEST_ROUNDS, make_settings
 
 
 def run_cli(

@@ -10,8 +10,8 @@ import pytest
 from app.core.logging import bind, bind_request, configure_logging
 from app.core.metrics import Metrics
 from app.db.database import Database
-from tests.conftest import make_settings
-from tests.logs import captured_logs
+from tests.support.logs import captured_logs
+from tests.support.settings import make_settings
 
 EMAIL = "monitor@example.com"
 

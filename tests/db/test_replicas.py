@@ -15,9 +15,14 @@ from app.core.passwords import PasswordHasher
 from app.db.database import Database
 from app.db.replica_health import ReplicaHealthChecker, ReplicaMetrics
 from app.services.users import UserService
-from tests.conftest import TEST_PASSWORD, make_settings
-from tests.db.conftest import Replicated
-from tests.replication import eventually, in_recovery, set_replay_paused, wait_for_replay
+from tests.support.replication import (
+    Replicated,
+    eventually,
+    in_recovery,
+    set_replay_paused,
+    wait_for_replay,
+)
+from tests.support.settings import TEST_PASSWORD, make_settings
 
 
 @asynccontextmanager

@@ -1,30 +1,6 @@
-"""A real uvicorn server on a free port, for faults that need real sockets."""
+"""TEMPORARY, for merging the other branches, to be removed after: `serving` lives in
+tests.support.http now."""
 
-from __future__ import annotations
+from tests.support.http import serving
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-import uvicorn
-from fastapi import FastAPI
-
-from app.db.local import free_port
-
-
-@asynccontextmanager
-async def serving(application: FastAPI) -> AsyncIterator[str]:
-    """Serve `application` (lifespan included) and yield its base URL."""
-    port = free_port()
-    config = uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()  # start-up failed: raise its error
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 15)
+__all__ = ["serving"]

@@ -10,8 +10,8 @@ import httpx
 from fastapi import FastAPI
 
 from app.api.deps import Uow
-from tests.conftest import TEST_PASSWORD, live_app, pool_of
-from tests.faults.conftest import serving
+from tests.support.http import live_app, pool_of, serving
+from tests.support.settings import TEST_PASSWORD
 
 Mode = Literal["ok", "raise", "timeout", "slow"]
 REQUESTS = 300

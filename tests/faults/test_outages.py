@@ -17,9 +17,9 @@ import pytest
 
 from app.db.local import LocalCluster, create_database, free_port
 from app.db.uow import UnitOfWork
-from tests.api.test_users_api import assert_envelope
-from tests.conftest import TEST_PASSWORD, client_for, live_app, pool_of
-from tests.database import migrate, scratch_cluster, with_database
+from tests.support.database import migrate, scratch_cluster, with_database
+from tests.support.http import assert_envelope, client_for, live_app, pool_of
+from tests.support.settings import TEST_PASSWORD
 
 ACQUIRE_TIMEOUT = 0.5
 

@@ -8,8 +8,8 @@ import asyncpg
 from typer.testing import CliRunner, Result
 
 from app.cli import cli
-from tests.database import migrate
-from tests.migrations.conftest import check, downgrade, revisions
+from tests.support.database import migrate
+from tests.support.migrations import check, downgrade, revisions
 
 FIRST, *_, HEAD = revisions()
 

@@ -7,7 +7,7 @@ import asyncio
 import asyncpg
 from alembic import command
 
-from tests.database import alembic_config, migrate
+from tests.support.database import alembic_config, migrate
 
 REVISION = "20261127_0003"
 
