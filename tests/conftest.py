@@ -25,6 +25,7 @@ from app.db.uow import UnitOfWork
 from app.main import create_app
 from tests.support.database import migrated_template, postgres_server, unique_name, with_database
 from tests.support.http import client_for
+from tests.support.scratch_databases import ScratchDatabases
 from tests.support.settings import TEST_ROUNDS, make_settings
 
 
@@ -72,12 +73,19 @@ async def conn(session_connection: asyncpg.Connection) -> AsyncIterator[asyncpg.
         await savepoint.rollback()
 
 
+@pytest.fixture(scope="session")
+async def migrated_databases(server_url: str, template_url: str) -> AsyncIterator[ScratchDatabases]:
+    databases = ScratchDatabases(server_url, template_url.rpartition("/")[2], "auth_test")
+    yield databases
+    await databases.close()
+
+
 @pytest.fixture
-async def own_database(server_url: str, template_url: str) -> AsyncIterator[str]:
-    """A migrated database of this test's own, for real commits and many connections."""
-    url = await _copy_of_template(server_url, template_url)
-    yield url
-    await drop_database(server_url, url.rpartition("/")[2])
+async def own_database(migrated_databases: ScratchDatabases) -> AsyncIterator[str]:
+    """A migrated database of this test's own, for real commits and many connections (a used
+    one only once it is provably as good as new: tests/support/scratch_databases.py)."""
+    async with migrated_databases.lend() as url:
+        yield url
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from app.core.passwords import PasswordHasher
 from app.db.database import Database
 from app.db.replica_health import ReplicaHealthChecker, ReplicaMetrics
 from app.services.users import UserService
+from tests.support.polling import eventually
 from tests.support.replication import (
     Replicated,
-    eventually,
     in_recovery,
     set_replay_paused,
     wait_for_replay,

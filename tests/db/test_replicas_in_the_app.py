@@ -8,7 +8,8 @@ from prometheus_client import generate_latest
 from app.db.database import Database
 from app.db.local import free_port
 from tests.support.http import client_for, live_app, login, register
-from tests.support.replication import Replicated, eventually, set_replay_paused, wait_for_replay
+from tests.support.polling import eventually
+from tests.support.replication import Replicated, set_replay_paused, wait_for_replay
 
 
 def metrics_text(application: FastAPI) -> str:

@@ -11,17 +11,22 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from app.db.local import create_database, drop_database
-from tests.support.database import unique_name, with_database
+from tests.support.scratch_databases import ScratchDatabases
+
+
+@pytest.fixture(scope="session")
+async def empty_databases(server_url: str) -> AsyncIterator[ScratchDatabases]:
+    databases = ScratchDatabases(server_url, None, "auth_migrations")
+    yield databases
+    await databases.close()
 
 
 @pytest.fixture
-async def empty_database(server_url: str) -> AsyncIterator[str]:
-    """A database of this test's own with nothing in it, dropped afterwards."""
-    name = unique_name("auth_migrations")
-    await create_database(server_url, name)
-    yield with_database(server_url, name)
-    await drop_database(server_url, name)
+async def empty_database(empty_databases: ScratchDatabases) -> AsyncIterator[str]:
+    """A database of this test's own with nothing in it (a used one only once it is provably
+    empty again)."""
+    async with empty_databases.lend() as url:
+        yield url
 
 
 # TEMPORARY, for merging the other branches, to be removed after: helpers that used to be
