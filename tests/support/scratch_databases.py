@@ -28,7 +28,8 @@ WITH user_namespaces AS (
     SELECT oid, nspname FROM pg_namespace
     WHERE nspname NOT LIKE 'pg\_%' AND nspname <> 'information_schema'
 ), items(item) AS (
-    SELECT 'schema ' || nspname || ' ' || nspowner::regrole::text || ' ' || coalesce(nspacl::text, '')
+    SELECT 'schema ' || nspname || ' ' || nspowner::regrole::text || ' '
+        || coalesce(nspacl::text, '')
     FROM pg_namespace WHERE oid IN (SELECT oid FROM user_namespaces)
     UNION ALL
     SELECT 'relation ' || c.oid::regclass || ' ' || c.relkind::text || ' '
