@@ -19,6 +19,8 @@ from tests.support.error_tracking_app import LOCAL_SECRET
 from tests.support.processes import app_environment, served
 from tests.support.settings import TEST_PASSWORD
 
+pytestmark = pytest.mark.process
+
 RELEASE = "auth-service@9.9.9-test"
 
 

@@ -29,6 +29,8 @@ from app.main import create_app
 from tests.support.database import unique_name, with_database
 from tests.support.settings import TEST_PASSWORD, make_settings
 
+pytestmark = pytest.mark.slow
+
 MAX_EXAMPLES = 30
 FUZZ_EMAIL = "fuzz@example.com"
 # Known at collection time from the app itself; the test then loads the served document.

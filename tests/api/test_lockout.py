@@ -114,6 +114,7 @@ async def test_success_does_not_reset_the_address_counter(app: FastAPI) -> None:
         assert (await attempt(http, email="yet-another@example.com")).status_code == 429
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("settings", [{"login_failure_window_seconds": 2}], indirect=True)
 async def test_lockout_lifts_when_the_window_passes(client: httpx.AsyncClient) -> None:
     await register(client)

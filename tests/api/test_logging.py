@@ -100,6 +100,7 @@ async def test_one_access_line_per_request_and_request_id_on_every_line(
     assert errors and all(line["request_id"] == "req-c-3" for line in errors)
 
 
+@pytest.mark.timing
 async def test_connection_hold_warning_names_the_request_and_route(own_database: str) -> None:
     """A request that keeps its connection past the threshold is named in one warning."""
     async with (

@@ -19,6 +19,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from tests.support.metrics import Samples
 from tests.support.processes import app_environment, served
 
+pytestmark = pytest.mark.process
+
 HEALTH = {"method": "GET", "route": "/health", "status": "200"}
 POOL_MAX = 3
 

@@ -7,8 +7,11 @@ import tempfile
 from pathlib import Path
 
 import asyncpg
+import pytest
 
 from app.db.local import LocalCluster, ensure_dev_database
+
+pytestmark = pytest.mark.cluster
 
 
 async def test_dev_database_is_created_once_and_reused() -> None:

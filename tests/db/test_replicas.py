@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import pytest
 from prometheus_client import CollectorRegistry
 
 from app.core.passwords import PasswordHasher
@@ -23,6 +24,8 @@ from tests.support.replication import (
     wait_for_replay,
 )
 from tests.support.settings import TEST_PASSWORD, make_settings
+
+pytestmark = pytest.mark.cluster
 
 
 @asynccontextmanager

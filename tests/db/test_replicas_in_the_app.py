@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi import FastAPI
 from prometheus_client import generate_latest
 
@@ -10,6 +11,8 @@ from app.db.local import free_port
 from tests.support.http import client_for, live_app, login, register
 from tests.support.polling import eventually
 from tests.support.replication import Replicated, set_replay_paused, wait_for_replay
+
+pytestmark = pytest.mark.cluster
 
 
 def metrics_text(application: FastAPI) -> str:

@@ -7,11 +7,14 @@ import random
 from typing import Literal
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from app.api.deps import Uow
 from tests.support.http import live_app, pool_of, serving
 from tests.support.settings import TEST_PASSWORD
+
+pytestmark = pytest.mark.slow
 
 Mode = Literal["ok", "raise", "timeout", "slow"]
 REQUESTS = 300

@@ -39,6 +39,7 @@ async def private_database(private_cluster: LocalCluster) -> AsyncIterator[str]:
     yield url
 
 
+@pytest.mark.cluster
 async def test_database_restart_is_503_then_recovers_without_restarting_the_app(
     private_cluster: LocalCluster, private_database: str
 ) -> None:
@@ -70,6 +71,7 @@ async def test_database_restart_is_503_then_recovers_without_restarting_the_app(
         assert register.status_code == 201
 
 
+@pytest.mark.timing
 async def test_exhausted_pool_answers_503_after_the_acquire_timeout(own_database: str) -> None:
     settings = {"db_acquire_timeout_seconds": ACQUIRE_TIMEOUT, "db_pool_max_size": 2}
     async with live_app(own_database, **settings) as application, client_for(application) as client:
@@ -88,6 +90,7 @@ async def test_exhausted_pool_answers_503_after_the_acquire_timeout(own_database
         assert (await client.get("/ready")).status_code == 200  # and it serves again
 
 
+@pytest.mark.process
 async def test_sigterm_lets_in_flight_requests_finish_and_closes_pools(
     own_database: str, tmp_path: Path
 ) -> None:

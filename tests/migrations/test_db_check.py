@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncpg
+import pytest
 from typer.testing import Result
 
 from tests.support import cli
 from tests.support.database import migrate
 from tests.support.migrations import check, downgrade, revisions
+
+pytestmark = pytest.mark.slow
 
 FIRST, *_, HEAD = revisions()
 

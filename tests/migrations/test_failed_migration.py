@@ -19,6 +19,8 @@ from sqlalchemy.exc import DBAPIError
 from tests.support.database import ROOT, alembic_config
 from tests.support.migrations import at_head_with_users, check, revisions, schema_of, users_rows
 
+pytestmark = pytest.mark.slow
+
 HEAD = revisions()[-1]
 
 BROKEN_REVISION = '''"""breaks halfway

@@ -20,6 +20,8 @@ from tests.support.migrations import (
     users_rows,
 )
 
+pytestmark = pytest.mark.slow
+
 FIRST, *LATER = revisions()
 
 
