@@ -55,7 +55,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 db-stop: $(STAMP)
-	$(BIN)/python -c 'from app.db.local import LocalCluster; from app.db.urls import DEV_DATA_DIR; c = LocalCluster(DEV_DATA_DIR.resolve()); c.running and c.stop()'
+	$(BIN)/python -c 'from app.db.local import stop_dev_cluster; from app.db.urls import DEV_DATA_DIR; stop_dev_cluster(DEV_DATA_DIR)'
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
