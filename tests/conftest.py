@@ -5,7 +5,8 @@
   test that is rolled back afterwards (`conn`); the app under test gets that connection
   through its unit of work, so the app's own transactions become savepoints;
 * tests that need real commits or several connections get a database of their own,
-  copied from the template (`own_database`).
+  copied from the template, or a used one cleaned and checked to be as good as new
+  (`own_database`; tests/support/scratch_databases.py). docs/testing.md has the whole story.
 """
 
 from __future__ import annotations
@@ -42,24 +43,19 @@ async def template_url(server_url: str) -> AsyncIterator[str]:
         yield with_database(server_url, name)
 
 
-async def _copy_of_template(server_url: str, template_url: str) -> str:
-    name = unique_name("auth_test")
-    await create_database(server_url, name, template=template_url.rpartition("/")[2])
-    return with_database(server_url, name)
-
-
 @pytest.fixture(scope="session")
 async def session_connection(
     server_url: str, template_url: str
 ) -> AsyncIterator[asyncpg.Connection]:
-    url = await _copy_of_template(server_url, template_url)
-    connection = await asyncpg.connect(url)
+    name = unique_name("auth_session")
+    await create_database(server_url, name, template=template_url.rpartition("/")[2])
+    connection = await asyncpg.connect(with_database(server_url, name))
     outer = connection.transaction()
     await outer.start()  # not execute("BEGIN"): asyncpg must know, to nest savepoints
     yield connection
     await outer.rollback()
     await connection.close()
-    await drop_database(server_url, url.rpartition("/")[2])
+    await drop_database(server_url, name)
 
 
 @pytest.fixture
