@@ -91,7 +91,8 @@ def serve(
 def _alembic_config(url: str):  # type: ignore[no-untyped-def]
     from alembic.config import Config
 
-    config = Config(str(ROOT / "alembic.ini"))
+    # stdout as it is now (alembic's default is sys.stdout when alembic was imported).
+    config = Config(str(ROOT / "alembic.ini"), stdout=sys.stdout)
     config.set_main_option("script_location", str(ROOT / "alembic"))
     config.attributes["database_url"] = url
     return config

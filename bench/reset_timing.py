@@ -57,8 +57,8 @@ def ratio(times: dict[str, list[float]]) -> float:
 
 async def _main(repeats: int) -> None:
     from app.db.local import create_database
-    from tests.conftest import client_for, live_app
-    from tests.database import migrate, postgres_server, unique_name, with_database
+    from tests.support.database import migrate, postgres_server, unique_name, with_database
+    from tests.support.http import client_for, live_app
 
     with postgres_server() as server:
         name = unique_name("bench_reset")

@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncpg
 import httpx
 
-from tests.conftest import TEST_PASSWORD, borrowing_app, client_for, make_settings, register
-from tests.smtp import MailCatcher, borrowed, token_in, worker_for
+from tests.support.http import borrowing_app, client_for, register
+from tests.support.settings import TEST_PASSWORD, make_settings
+from tests.support.smtp import MailCatcher, borrowed, token_in, worker_for
 
 VERIFY = "/api/v1/users/verify-email"
 RESEND = "/api/v1/users/me/verify-email"

@@ -26,8 +26,10 @@ from schemathesis.core.transport import Response as FuzzResponse
 from app.api.schemas import ErrorEnvelope
 from app.db.local import create_database, drop_database, free_port
 from app.main import create_app
-from tests.conftest import TEST_PASSWORD, make_settings
-from tests.database import unique_name, with_database
+from tests.support.database import unique_name, with_database
+from tests.support.settings import TEST_PASSWORD, make_settings
+
+pytestmark = pytest.mark.slow
 
 MAX_EXAMPLES = 30
 FUZZ_EMAIL = "fuzz@example.com"

@@ -12,9 +12,10 @@ import asyncpg
 from asgi_lifespan import LifespanManager
 
 from app.main import create_app
-from tests.conftest import TEST_PASSWORD, client_for, live_app, make_settings
-from tests.logs import Captured, captured_logs
-from tests.smtp import MailCatcher, token_in
+from tests.support.http import client_for, live_app
+from tests.support.logs import Captured, captured_logs
+from tests.support.settings import TEST_PASSWORD, make_settings
+from tests.support.smtp import MailCatcher, token_in
 
 USER = {"email": "ada@example.com", "password": TEST_PASSWORD}
 

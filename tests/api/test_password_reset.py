@@ -10,15 +10,9 @@ import httpx
 import pytest
 
 from app.core.settings import Settings
-from tests.conftest import (
-    TEST_PASSWORD,
-    borrowing_app,
-    client_for,
-    login,
-    make_settings,
-    register,
-)
-from tests.smtp import MailCatcher, borrowed, text_of, token_in, worker_for
+from tests.support.http import borrowing_app, client_for, login, register
+from tests.support.settings import TEST_PASSWORD, make_settings
+from tests.support.smtp import MailCatcher, borrowed, text_of, token_in, worker_for
 
 RESET = "/api/v1/auth/password-reset"
 CONFIRM = "/api/v1/auth/password-reset/confirm"

@@ -12,7 +12,8 @@ import asyncio
 
 import asyncpg
 
-from tests.conftest import TEST_PASSWORD, client_for, live_app
+from tests.support.http import client_for, live_app
+from tests.support.settings import TEST_PASSWORD
 
 BURST = 12
 

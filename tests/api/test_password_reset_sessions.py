@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncpg
 import httpx
 
-from tests.conftest import register
-from tests.smtp import MailCatcher, borrowed, token_in, worker_for
+from tests.support.http import register
+from tests.support.smtp import MailCatcher, borrowed, token_in, worker_for
 
 LOGIN = "/api/v1/auth/login"
 NEW_PASSWORD = "a brand new passphrase"

@@ -7,7 +7,7 @@ from pathlib import Path
 import asyncpg
 
 from tests.cli.test_cli import run_cli
-from tests.smtp import MailCatcher
+from tests.support.smtp import MailCatcher
 
 
 async def test_deliver_once_sends_what_is_due_and_exits(

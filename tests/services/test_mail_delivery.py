@@ -19,8 +19,9 @@ from app.db.uow import UnitOfWork
 from app.services.mail_delivery import DeliveryPolicy
 from app.services.one_time_links import LinkMailer, LinkPolicy
 from app.services.password_reset import PasswordResetService
-from tests.conftest import TEST_PASSWORD, TEST_ROUNDS, client_for, live_app, make_settings
-from tests.smtp import MailCatcher, worker_for
+from tests.support.http import client_for, live_app
+from tests.support.settings import TEST_PASSWORD, TEST_ROUNDS, make_settings
+from tests.support.smtp import MailCatcher, worker_for
 
 CONTENT = MailContent(subject="Hello", text="plain part", html="<p>html part</p>")
 
