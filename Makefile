@@ -19,6 +19,8 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# The app defaults to production (fail closed); make run is for development, and says so.
+run: export APP_ENV ?= development
 run: $(STAMP)
 	$(BIN)/auth-service db upgrade
 	$(BIN)/auth-service serve --host $(HOST) --port $(PORT)
@@ -49,7 +51,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 db-stop: $(STAMP)
-	$(BIN)/python -c 'from app.db.local import LocalCluster; from app.db.urls import DEV_DATA_DIR; c = LocalCluster(DEV_DATA_DIR.resolve()); c.running and c.stop()'
+	$(BIN)/python -c 'from app.db.local import LocalCluster; from app.db.urls import dev_data_dir; c = LocalCluster(dev_data_dir().resolve()); c.running and c.stop()'
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

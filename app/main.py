@@ -24,19 +24,21 @@ from app.core.tokens import TokenCodec
 from app.db.database import Database
 from app.db.replica_health import ReplicaHealthChecker, ReplicaMetrics
 from app.db.schema_head import migration_heads
+from app.db.urls import resolve_jwt_secret
 from app.services.auth import AuthService, LoginPolicy
 from app.services.readiness import ReadinessService
-from app.services.users import UserService
+from app.services.users import RegistrationLimit, UserService
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     settings.check_production()
+    settings = resolve_jwt_secret(settings)
     configure_logging(settings)
     init_error_tracking(settings)
     metrics = Metrics()
 
-    hasher = PasswordHasher(rounds=settings.bcrypt_rounds)
+    hasher = PasswordHasher(rounds=settings.bcrypt_rounds, max_queue=settings.bcrypt_max_queue)
     tokens = TokenCodec.from_settings(settings)
     replica_metrics = ReplicaMetrics(metrics.registry)  # exported on /metrics with the rest
 
@@ -79,12 +81,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.readiness = ReadinessService(migration_heads=migration_heads())
-    app.state.user_service = UserService(hasher=hasher)
+    app.state.user_service = UserService(
+        hasher=hasher,
+        limit=RegistrationLimit(
+            max_per_address=settings.register_max_per_address,
+            window_seconds=settings.register_window_seconds,
+        ),
+    )
     policy = LoginPolicy(
         max_failures=settings.login_max_failures,
         max_failures_per_address=settings.login_max_failures_per_address,
         window_seconds=settings.login_failure_window_seconds,
         refresh_token_ttl=timedelta(days=settings.refresh_token_expires_days),
+        known_client_ttl=timedelta(days=settings.login_known_client_days),
     )
     app.state.auth_service = AuthService(hasher=hasher, tokens=tokens, policy=policy)
 

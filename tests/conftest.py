@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -27,6 +28,9 @@ from app.db.local import create_database, drop_database, free_port
 from app.db.uow import UnitOfWork
 from app.main import create_app
 from tests.database import migrated_template, postgres_server, unique_name, with_database
+
+# The app defaults to production; the suite says what it is (subprocesses inherit this).
+os.environ["APP_ENV"] = "test"
 
 TEST_PASSWORD = "correct horse battery"
 TEST_ROUNDS = 4  # bcrypt's minimum: the suite is about behaviour, not hash strength

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values that show a secret was copied from an example instead of set for real.
 _PLACEHOLDER_MARKERS = ("change-me", "changeme", "placeholder")
-DEV_JWT_SECRET = "dev-only-secret-change-me-in-production"  # noqa: S105 (refused in production)
 
 
 class ConfigError(Exception):
@@ -19,10 +18,12 @@ class ConfigError(Exception):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
-    app_env: Literal["development", "test", "production"] = "development"
+    # production unless told otherwise: a process started with nothing set fails closed.
+    app_env: Literal["development", "test", "production"] = "production"
 
-    database_url: str | None = None
-    database_replica_urls: str = ""
+    # SecretStr: URLs carry passwords; repr(), str() and logs show "**********".
+    database_url: SecretStr | None = None
+    database_replica_urls: SecretStr = SecretStr("")
     # A replica further behind than this takes no reads until it catches up.
     db_replica_max_lag_seconds: float = Field(default=5.0, gt=0)
     db_replica_check_interval_seconds: float = Field(default=1.0, gt=0)
@@ -34,7 +35,9 @@ class Settings(BaseSettings):
     db_slow_query_ms: int = Field(default=200, ge=0)
     db_connection_hold_warn_seconds: float = Field(default=5.0, ge=0)
 
-    jwt_secret: str = DEV_JWT_SECRET
+    # No default: production refuses to start without it; development generates one once
+    # and keeps it beside the local data directory (app.core.dev_secret).
+    jwt_secret: SecretStr | None = None
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     jwt_expires_minutes: int = Field(default=15, ge=1)
     jwt_issuer: str = "auth-service"
@@ -44,7 +47,7 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_format: Literal["json", "console"] | None = None
-    sentry_dsn: str | None = None
+    sentry_dsn: SecretStr | None = None  # its key is a credential
     sentry_release: str | None = None  # default: auth-service@<package version>
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
 
@@ -54,14 +57,31 @@ class Settings(BaseSettings):
     # Each rotation issues a token valid this long; an unused family expires after it.
     refresh_token_expires_days: int = Field(default=14, ge=1)
 
-    @field_validator("database_url", "sentry_dsn", "sentry_release", mode="before")
+    # --- Abuse resistance (issue 12) ---
+    # A client address that logged in to an account successfully within this many days is
+    # a known client of it: failures from elsewhere do not lock it out (docs/security.md).
+    login_known_client_days: int = Field(default=30, ge=1)
+    # Registrations per client address per window, then 429 (each costs a bcrypt hash).
+    register_max_per_address: int = Field(default=10, ge=1)
+    register_window_seconds: int = Field(default=3600, ge=1)
+    # bcrypt jobs waiting or running per process; past it a quick 503 (load shedding).
+    bcrypt_max_queue: int = Field(default=64, ge=1)
+
+    @field_validator("database_url", "jwt_secret", "sentry_dsn", "sentry_release", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
 
     @property
     def replica_urls(self) -> list[str]:
-        return [url.strip() for url in self.database_replica_urls.split(",") if url.strip()]
+        urls = self.database_replica_urls.get_secret_value().split(",")
+        return [url.strip() for url in urls if url.strip()]
+
+    @property
+    def jwt_secret_value(self) -> str:
+        if self.jwt_secret is None:
+            raise ConfigError("JWT_SECRET must be set")
+        return self.jwt_secret.get_secret_value()
 
     @property
     def effective_log_format(self) -> Literal["json", "console"]:
@@ -73,11 +93,13 @@ class Settings(BaseSettings):
         """Refuse to start production on a missing or copied-from-example secret or URL."""
         if self.app_env != "production":
             return
-        if not self.database_url or _is_placeholder(self.database_url):
+        url = "" if self.database_url is None else self.database_url.get_secret_value()
+        if _is_placeholder(url):
             raise ConfigError("DATABASE_URL must be set to a real database URL in production")
-        if _is_placeholder(self.jwt_secret) or self.jwt_secret == DEV_JWT_SECRET:
+        secret = "" if self.jwt_secret is None else self.jwt_secret.get_secret_value()
+        if _is_placeholder(secret):
             raise ConfigError("JWT_SECRET must be set to a real secret in production")
-        if len(self.jwt_secret) < 32:
+        if len(secret) < 32:
             raise ConfigError("JWT_SECRET must be at least 32 characters in production")
 
 

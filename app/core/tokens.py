@@ -54,7 +54,7 @@ class TokenCodec:
     @classmethod
     def from_settings(cls, settings: Settings) -> TokenCodec:
         return cls(
-            secret=settings.jwt_secret,
+            secret=settings.jwt_secret_value,
             algorithm=settings.jwt_algorithm,
             expires_minutes=settings.jwt_expires_minutes,
             issuer=settings.jwt_issuer,

@@ -28,9 +28,9 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
 
 class Database:
     def __init__(self, settings: Settings, *, metrics: Metrics | None = None) -> None:
-        if not settings.database_url:
+        if settings.database_url is None or not settings.database_url.get_secret_value():
             raise RuntimeError("DATABASE_URL is not set")
-        self._url = settings.database_url
+        self._url = settings.database_url.get_secret_value()
         self._settings = settings
         self._pool: asyncpg.Pool | None = None
         self.replicas = ReplicaSet([])

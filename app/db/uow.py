@@ -24,6 +24,7 @@ from app.db.replicas import Replica, ReplicaSet
 from app.repositories.base import database_errors
 from app.repositories.login_attempts import LoginAttemptRepository
 from app.repositories.refresh_tokens import RefreshTokenRepository
+from app.repositories.registration_attempts import RegistrationAttemptRepository
 from app.repositories.schema import SchemaRepository
 from app.repositories.users import UserRepository
 
@@ -53,6 +54,7 @@ class UnitOfWork:
         self.login_attempts = LoginAttemptRepository(self, self._hooks)
         self.refresh_tokens = RefreshTokenRepository(self, self._hooks)
         self.schema = SchemaRepository(self, self._hooks)
+        self.registration_attempts = RegistrationAttemptRepository(self, self._hooks)
 
     @classmethod
     def borrowing(cls, connection: asyncpg.Connection) -> UnitOfWork:

@@ -33,7 +33,7 @@ def claims(settings: Settings, user_id: str, **overrides: Any) -> dict[str, Any]
 
 
 def sign(settings: Settings, payload: dict[str, Any], algorithm: str = "HS256") -> str:
-    return str(jwt.encode(payload, settings.jwt_secret, algorithm=algorithm))
+    return str(jwt.encode(payload, settings.jwt_secret_value, algorithm=algorithm))
 
 
 def b64(data: dict[str, Any]) -> str:
