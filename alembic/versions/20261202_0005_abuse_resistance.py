@@ -7,7 +7,7 @@ Create Date: 2026-12-02
 - registration_attempts: one row per registration, for REGISTER_MAX_PER_ADDRESS.
 - login_attempts: the full (email_key, attempted_at) and (client_address, attempted_at)
   indexes give way to partial indexes on exactly the rows each lockout read counts, plus
-  one on successes (known clients) and one on attempted_at (retention).
+  one on successes (known clients) and a BRIN one on attempted_at (retention).
 - refresh_tokens: indexes on expires_at and revoked_at (retention).
 - users.email and login_attempts.email_key are rewritten to the one normal form of
   app/core/emails.py as of this revision (NFC local part, IDNA domain in Unicode form,
@@ -70,7 +70,10 @@ def upgrade() -> None:
         ["client_address", "attempted_at"],
     )
     op.create_index(
-        "registration_attempts_attempted_at_idx", "registration_attempts", ["attempted_at"]
+        "registration_attempts_attempted_at_idx",
+        "registration_attempts",
+        ["attempted_at"],
+        postgresql_using="brin",
     )
 
     op.drop_index("login_attempts_email_key_idx", table_name="login_attempts")
@@ -93,7 +96,12 @@ def upgrade() -> None:
         ["email_key", "client_address", "attempted_at"],
         postgresql_where=sa.text("outcome = 'success'"),
     )
-    op.create_index("login_attempts_attempted_at_idx", "login_attempts", ["attempted_at"])
+    op.create_index(
+        "login_attempts_attempted_at_idx",
+        "login_attempts",
+        ["attempted_at"],
+        postgresql_using="brin",
+    )
 
     op.create_index("refresh_tokens_expires_at_idx", "refresh_tokens", ["expires_at"])
     op.create_index(

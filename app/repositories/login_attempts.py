@@ -41,37 +41,46 @@ RETURNING id
 # - address: every failure from the address in the window, across accounts, never reset
 #   (one good account must not launder a credential-stuffing run).
 # Locked while $2 (or $3) such attempts other than this one exist; the lock lifts when the
-# $2-th (or $3-th) most recent leaves the window. clock_timestamp(), not now(): real time
-# even inside a long transaction.
+# $2-th (or $3-th) most recent leaves the window.
+# The key, the address and the cutoffs are scalar subqueries on purpose: each is computed
+# once (an InitPlan) and becomes an index condition, so every scan is a range of one
+# partial index bounded by its window. Written as joins, or with clock_timestamp() inline
+# (volatile: never an index condition), the window was a filter and a key inflated with old
+# rows was read whole (tests/repositories/test_lockout_queries.py). clock_timestamp(), not
+# now(): real time even inside a long transaction.
 SECONDS_LOCKED = """
-WITH me AS (
-    SELECT id, email_key, client_address FROM login_attempts WHERE id = $1
+WITH me AS MATERIALIZED (
+    SELECT email_key, client_address FROM login_attempts WHERE id = $1
 ),
-own_success AS (
-    SELECT max(a.attempted_at) AS at
-    FROM login_attempts a JOIN me
-      ON a.email_key = me.email_key AND a.client_address = me.client_address
-    WHERE a.outcome = 'success'
-      AND a.attempted_at > clock_timestamp() - make_interval(secs => $5)
+own_success AS MATERIALIZED (
+    SELECT max(attempted_at) AS at
+    FROM login_attempts
+    WHERE email_key = (SELECT email_key FROM me)
+      AND client_address = (SELECT client_address FROM me)
+      AND outcome = 'success'
+      AND attempted_at > (SELECT clock_timestamp() - make_interval(secs => $5))
 ),
 account AS (
-    SELECT a.attempted_at
-    FROM login_attempts a JOIN me ON a.email_key = me.email_key, own_success
-    WHERE a.id <> me.id
-      AND a.outcome IN ('pending', 'failure')
-      AND a.attempted_at > clock_timestamp() - make_interval(secs => $4)
-      AND (own_success.at IS NULL
-           OR (a.client_address = me.client_address AND a.attempted_at > own_success.at))
-    ORDER BY a.attempted_at DESC
+    SELECT attempted_at
+    FROM login_attempts
+    WHERE email_key = (SELECT email_key FROM me)
+      AND outcome IN ('pending', 'failure')
+      AND attempted_at > (SELECT clock_timestamp() - make_interval(secs => $4))
+      AND id <> $1
+      AND ((SELECT at FROM own_success) IS NULL
+           OR (client_address = (SELECT client_address FROM me)
+               AND attempted_at > (SELECT at FROM own_success)))
+    ORDER BY attempted_at DESC
     OFFSET $2 - 1 LIMIT 1
 ),
 address AS (
-    SELECT a.attempted_at
-    FROM login_attempts a JOIN me ON a.client_address = me.client_address
-    WHERE a.id <> me.id
-      AND a.outcome IN ('pending', 'failure')
-      AND a.attempted_at > clock_timestamp() - make_interval(secs => $4)
-    ORDER BY a.attempted_at DESC
+    SELECT attempted_at
+    FROM login_attempts
+    WHERE client_address = (SELECT client_address FROM me)
+      AND outcome IN ('pending', 'failure')
+      AND attempted_at > (SELECT clock_timestamp() - make_interval(secs => $4))
+      AND id <> $1
+    ORDER BY attempted_at DESC
     OFFSET $3 - 1 LIMIT 1
 )
 SELECT ceil(extract(epoch FROM

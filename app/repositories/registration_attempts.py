@@ -22,7 +22,7 @@ SECONDS_LIMITED = """
 SELECT ceil(extract(epoch FROM
     (SELECT attempted_at FROM registration_attempts
      WHERE client_address = $1
-       AND attempted_at > clock_timestamp() - make_interval(secs => $3)
+       AND attempted_at > (SELECT clock_timestamp() - make_interval(secs => $3))
      ORDER BY attempted_at DESC
      OFFSET $2 - 1 LIMIT 1)
     + make_interval(secs => $3) - clock_timestamp()

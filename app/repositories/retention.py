@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncpg
 
-# $1: the age in seconds past which a row may go; $2: the batch size.
-CUTOFF = "clock_timestamp() - make_interval(secs => $1)"
+# $1: the age in seconds past which a row may go; $2: the batch size. A scalar subquery,
+# computed once, so it can be an index condition (clock_timestamp() inline is volatile).
+CUTOFF = "(SELECT clock_timestamp() - make_interval(secs => $1))"
 
 
 def prune_batch_sql(table: str, condition: str) -> str:
