@@ -25,7 +25,7 @@ DSN_KEY = "sentrykeynever0logged"
 
 def test_nothing_set_means_production(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("APP_ENV")
-    assert Settings(_env_file=None).app_env == "production"  # type: ignore[call-arg]
+    assert Settings(_env_file=None).app_env == "production"
 
 
 def test_serve_with_nothing_set_refuses_to_start(tmp_path: Path) -> None:
