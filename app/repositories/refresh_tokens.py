@@ -50,9 +50,8 @@ UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at I
 """
 
 # Retention: a token expired or revoked longer ago than the cutoff can never be spent again.
-# Its replay then gets a plain 401 instead of revoking its family: by then that family's
-# tokens it could have been replayed against have long expired too, when the cutoff is
-# longer than REFRESH_TOKEN_EXPIRES_DAYS (`db prune` default: 30 days against 14).
+# Once pruned, its replay gets the same 401 but no longer revokes its family: only that
+# late alarm is lost (docs/security.md).
 PRUNE_BATCH = prune_batch_sql(
     "refresh_tokens",
     f"(expires_at < {CUTOFF} OR revoked_at < {CUTOFF})",
