@@ -1,6 +1,10 @@
 # The README's commands. Each sets up what it needs: a venv in .venv with the pinned set
 # from constraints.txt, and (for run) a local PostgreSQL under .data/ when DATABASE_URL is unset.
 
+# The app defaults to production (fail closed). These targets are development tools and say
+# so; an operator's APP_ENV=production in the environment still wins.
+export APP_ENV ?= development
+
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -19,8 +23,6 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-# The app defaults to production (fail closed); make run is for development, and says so.
-run: export APP_ENV ?= development
 run: $(STAMP)
 	$(BIN)/auth-service db upgrade
 	$(BIN)/auth-service serve --host $(HOST) --port $(PORT)

@@ -22,10 +22,10 @@ cli.add_typer(users_cli, name="users")
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _settings() -> Settings:
+def _settings(*, needs_secret: bool = False) -> Settings:
     try:
         settings = Settings()
-        settings.check_production()
+        settings.check_production(needs_secret=needs_secret)
     except ConfigError as exc:
         typer.echo(f"auth-service: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -56,7 +56,7 @@ def serve(
     from app.core.metrics import prepare_multiprocess_dir, remove_dir
     from app.db.urls import resolve_jwt_secret
 
-    settings = _settings()
+    settings = _settings(needs_secret=True)
     try:  # here, so a missing secret is one line, not a traceback from every worker
         resolve_jwt_secret(settings)
     except ConfigError as exc:

@@ -89,13 +89,16 @@ class Settings(BaseSettings):
             return self.log_format
         return "json" if self.app_env == "production" else "console"
 
-    def check_production(self) -> None:
-        """Refuse to start production on a missing or copied-from-example secret or URL."""
+    def check_production(self, *, needs_secret: bool = True) -> None:
+        """Refuse to start production on a missing or copied-from-example secret or URL.
+        Commands that sign nothing (migrations, user admin) pass needs_secret=False."""
         if self.app_env != "production":
             return
         url = "" if self.database_url is None else self.database_url.get_secret_value()
         if _is_placeholder(url):
             raise ConfigError("DATABASE_URL must be set to a real database URL in production")
+        if not needs_secret:
+            return
         secret = "" if self.jwt_secret is None else self.jwt_secret.get_secret_value()
         if _is_placeholder(secret):
             raise ConfigError("JWT_SECRET must be set to a real secret in production")

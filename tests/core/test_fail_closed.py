@@ -15,6 +15,7 @@ from asgi_lifespan import LifespanManager
 from app.core.settings import ConfigError, Settings
 from app.db.urls import dev_secret_path, resolve_jwt_secret
 from app.main import create_app
+from tests.cli.test_cli import run_cli
 from tests.conftest import client_for, make_settings
 from tests.database import ROOT
 
@@ -42,6 +43,16 @@ def test_serve_with_nothing_set_refuses_to_start(tmp_path: Path) -> None:
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "DATABASE_URL" in lines[0] and "production" in lines[0]
+
+
+def test_commands_that_sign_nothing_need_no_secret_in_production(
+    own_database: str, tmp_path: Path
+) -> None:
+    """Migrations run where the signing secret is not (CI, a migration job)."""
+    env = {"APP_ENV": "production", "DATABASE_URL": own_database}
+    result = run_cli("db", "current", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "(head)" in result.stdout
 
 
 def test_test_env_without_a_secret_refuses_too() -> None:
