@@ -60,7 +60,7 @@ class Ceiling:
         try:
             claims = jwt.decode(
                 token,
-                s.jwt_secret,
+                s.jwt_secret_value,
                 algorithms=[s.jwt_algorithm],
                 audience=s.jwt_audience,
                 issuer=s.jwt_issuer,

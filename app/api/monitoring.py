@@ -15,6 +15,9 @@ from app.core.metrics import Metrics
 access_logger = get_logger("app.access")
 
 UNMATCHED = "<unmatched>"  # unknown paths share one label: raw paths would explode the series
+# A client chooses the method: any other (PROPFIND, random bytes) is "other", one series.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "other"
 CLIENT_GONE = 499  # the client went away before a response (nginx's convention)
 
 
@@ -76,7 +79,8 @@ class RequestMonitorMiddleware:
             self._record(scope, status or CLIENT_GONE, error_type, perf_counter() - started)
 
     def _record(self, scope: Scope, status: int, error_type: str | None, seconds: float) -> None:
-        method, route = scope["method"], route_of(scope)
+        method = scope["method"] if scope["method"] in METHODS else OTHER_METHOD
+        route = route_of(scope)
         m = self.metrics
         m.http_requests.labels(method, route, str(status)).inc()
         m.http_request_seconds.labels(method, route).observe(seconds)

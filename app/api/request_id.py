@@ -10,7 +10,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HEADER = "X-Request-ID"
-_SANE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+# fullmatch, not match with ^...$: "$" also matches before a trailing newline.
+_SANE = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 
 current_request_id: ContextVar[str] = ContextVar("request_id", default="-")
 
@@ -31,7 +32,7 @@ class RequestIdMiddleware:
         incoming = next(
             (v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), ""
         )
-        request_id = incoming if _SANE.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if _SANE.fullmatch(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         token = current_request_id.set(request_id)
 

@@ -16,13 +16,14 @@ from pydantic import (
     JsonValue,
 )
 
+from app.core.emails import MAX_EMAIL_CHARS
 from app.core.models import User
 from app.core.one_time_tokens import MAX_TOKEN_CHARS as MAX_ONE_TIME_TOKEN_CHARS
 from app.core.passwords import MIN_PASSWORD_CHARS
 from app.core.refresh_tokens import MAX_TOKEN_CHARS
 
-# Bounds on input sizes; the byte limit of passwords is checked after normalising.
-MAX_EMAIL_CHARS = 320
+# Bounds on input sizes; passwords' byte limit and emails' length (MAX_EMAIL_CHARS) are
+# checked again after normalising, which can make them longer.
 MAX_PASSWORD_CHARS = 256
 MAX_LOGIN_PASSWORD_CHARS = 1024
 

@@ -67,13 +67,33 @@ login_attempts = Table(
         name="login_attempts_outcome_check",
     ),
 )
-Index("login_attempts_email_key_idx", login_attempts.c.email_key, login_attempts.c.attempted_at)
+Index("login_attempts_user_id_idx", login_attempts.c.user_id)
+# Each lockout read has a partial index on exactly the rows it counts (revision
+# 20261202_0005), so old rows and 'locked' rows piled up on one key cost it nothing.
+_COUNTED = text("outcome IN ('pending', 'failure')")
 Index(
-    "login_attempts_client_address_idx",
+    "login_attempts_email_key_counted_idx",
+    login_attempts.c.email_key,
+    login_attempts.c.attempted_at,
+    postgresql_where=_COUNTED,
+)
+Index(
+    "login_attempts_client_address_counted_idx",
     login_attempts.c.client_address,
     login_attempts.c.attempted_at,
+    postgresql_where=_COUNTED,
 )
-Index("login_attempts_user_id_idx", login_attempts.c.user_id)
+Index(
+    "login_attempts_success_idx",
+    login_attempts.c.email_key,
+    login_attempts.c.client_address,
+    login_attempts.c.attempted_at,
+    postgresql_where=text("outcome = 'success'"),
+)
+# Retention (db prune). BRIN: rows arrive in time order, so block ranges summarise them in a
+# few pages; and a BRIN index never offers an ordered scan, so the planner cannot prefer it
+# over the partial indexes above for a lockout read's ORDER BY attempted_at LIMIT.
+Index("login_attempts_attempted_at_idx", login_attempts.c.attempted_at, postgresql_using="brin")
 
 # Opaque refresh tokens, stored only as SHA-256 hashes; a family is one login's chain of
 # rotations, revoked as a whole on logout or when a spent token is presented again.
@@ -159,3 +179,29 @@ Index(
     postgresql_where=text("status = 'pending'"),
 )
 Index("mail_outbox_created_at_idx", mail_outbox.c.created_at)
+
+Index("refresh_tokens_expires_at_idx", refresh_tokens.c.expires_at)  # retention
+Index(
+    "refresh_tokens_revoked_at_idx",
+    refresh_tokens.c.revoked_at,
+    postgresql_where=text("revoked_at IS NOT NULL"),
+)
+
+# One row per registration attempt, for the per-address limit (REGISTER_MAX_PER_ADDRESS).
+registration_attempts = Table(
+    "registration_attempts",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("client_address", String(128), nullable=False),
+    Column("attempted_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index(
+    "registration_attempts_client_address_idx",
+    registration_attempts.c.client_address,
+    registration_attempts.c.attempted_at,
+)
+Index(  # retention; BRIN as for login_attempts
+    "registration_attempts_attempted_at_idx",
+    registration_attempts.c.attempted_at,
+    postgresql_using="brin",
+)

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from app.core.models import RefreshGrant
 from app.repositories.base import Repository
+from app.repositories.retention import CUTOFF, delete_batch, prune_batch_sql
 
 INSERT = """
 INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at)
@@ -48,6 +49,14 @@ REVOKE_ALL_OF_USER = """
 UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL
 """
 
+# Retention: a token expired or revoked longer ago than the cutoff can never be spent again.
+# Once pruned, its replay gets the same 401 but no longer revokes its family: only that
+# late alarm is lost (docs/security.md).
+PRUNE_BATCH = prune_batch_sql(
+    "refresh_tokens",
+    f"(expires_at < {CUTOFF} OR revoked_at < {CUTOFF})",
+)
+
 
 class RefreshTokenRepository(Repository):
     async def create(
@@ -78,3 +87,8 @@ class RefreshTokenRepository(Repository):
         async with self._connection("refresh_tokens.revoke_all_of_user") as conn:
             status: str = await conn.execute(REVOKE_ALL_OF_USER, user_id)
         return int(status.rpartition(" ")[2])
+
+    async def prune_batch(self, *, older_than_seconds: float, limit: int) -> int:
+        """Delete up to `limit` tokens expired or revoked before the cutoff; how many went."""
+        async with self._connection("refresh_tokens.prune") as conn:
+            return await delete_batch(conn, PRUNE_BATCH, older_than_seconds, limit)

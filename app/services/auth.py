@@ -6,12 +6,15 @@ refresh tokens that rotate and betray their replay, and an honest 503.
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import ParamSpec, TypeVar
 from uuid import UUID
 
-from app.core.emails import normalize_email
+from app.core.emails import EmailProblem, normalize_email
 from app.core.errors import (
     AuthenticationError,
     AuthorizationError,
@@ -21,13 +24,35 @@ from app.core.errors import (
     ValidationError,
 )
 from app.core.models import LoginOutcome, User
-from app.core.passwords import PasswordHasher, normalize_password, password_problem
+from app.core.passwords import (
+    HasherBusyError,
+    PasswordHasher,
+    normalize_password,
+    password_problem,
+)
 from app.core.refresh_tokens import hash_refresh_token, new_refresh_token
 from app.core.tokens import IssuedToken, TokenCodec
 from app.db.uow import UnitOfWork
 
 INVALID_CREDENTIALS = "Invalid credentials"
 INVALID_REFRESH_TOKEN = "Invalid or expired refresh token"  # noqa: S105 (a message)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _outage_is_503(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """A database failure while checking or changing credentials is an outage (503), as
+    in login: "wrong password" or a 500 would mislead."""
+
+    @functools.wraps(method)
+    async def translated(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(*args, **kwargs)
+        except DatabaseError as exc:
+            raise ServiceUnavailableError(retry_after=5) from exc
+
+    return translated
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +64,8 @@ class LoginPolicy:
     window_seconds: int
     refresh_token_ttl: timedelta
     require_verified_email: bool = False  # REQUIRE_VERIFIED_EMAIL
+    # How long a successful login makes its address a known client of the account.
+    known_client_ttl: timedelta = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +165,7 @@ class AuthService:
         ):
             raise AuthenticationError(INVALID_REFRESH_TOKEN)
 
+    @_outage_is_503
     async def change_password(
         self,
         uow: UnitOfWork,
@@ -184,37 +212,40 @@ class AuthService:
     ) -> _Verified:
         """Check a password against the lockout and the account, recording the attempt.
 
-        Every path does the same work (one lookup, one recorded attempt, one lockout read,
-        one bcrypt verify, real or dummy), so an unknown email, a wrong password and a
-        locked account cost the same time. Verifies run outside any transaction: no locks
-        held while bcrypt works.
+        An unknown email and a wrong password do the same work (one lookup, one recorded
+        attempt, one lockout read, one bcrypt verify, real or dummy), so they cost the same
+        time. A locked account or address answers 429 with no verify at all: the 429
+        already differs from a 401, and a flood of locked attempts must not queue bcrypt
+        work (docs/security.md). Verifies run outside any transaction: no locks held while
+        bcrypt works.
         """
-        email = normalize_email(email)
+        try:
+            email = normalize_email(email)
+        except EmailProblem:  # no account can have it, so it is not worth a row or a hash
+            raise AuthenticationError(INVALID_CREDENTIALS) from None
         password = normalize_password(password)
+        self._hasher.ensure_capacity()  # shed load before doing any work
         user = await uow.users.find_by_email(email)
         attempt_id = await uow.login_attempts.start(
             email=email, user_id=None if user is None else user.id, client_address=client_address
         )
-        policy = self._policy
-        seconds_locked = await uow.login_attempts.seconds_locked(
-            attempt_id,
-            max_failures=policy.max_failures,
-            max_failures_per_address=policy.max_failures_per_address,
-            window_seconds=policy.window_seconds,
-        )
+        seconds_locked = await self._seconds_locked(uow, attempt_id)
         # bcrypt below takes far longer than any query, and logins queue for its threads:
         # holding the connection meanwhile starved other requests of the pool
         # (docs/performance.md). What follows acquires again.
         await uow.release()
         if seconds_locked is not None:
-            await self._hasher.dummy_verify()  # a lockout must not answer faster than a failure
             await uow.login_attempts.finish(attempt_id, LoginOutcome.LOCKED)
             raise RateLimitError(retry_after=seconds_locked)
-        if user is None:
-            await self._hasher.dummy_verify()
-            matches, new_hash = False, None
-        else:
-            matches, new_hash = await self._hasher.verify(password, user.password_hash)
+        try:
+            if user is None:
+                await self._hasher.dummy_verify()
+                matches, new_hash = False, None
+            else:
+                matches, new_hash = await self._hasher.verify(password, user.password_hash)
+        except HasherBusyError:  # the queue filled meanwhile: the password was never checked
+            await uow.login_attempts.discard(attempt_id)
+            raise
         if user is None or not matches:
             await uow.login_attempts.finish(attempt_id, LoginOutcome.FAILURE)
             raise AuthenticationError(INVALID_CREDENTIALS)
@@ -222,6 +253,16 @@ class AuthService:
             await uow.login_attempts.finish(attempt_id, LoginOutcome.INACTIVE)
             raise AuthorizationError("User is inactive")
         return _Verified(user=user, attempt_id=attempt_id, new_hash=new_hash)
+
+    async def _seconds_locked(self, uow: UnitOfWork, attempt_id: int) -> int | None:
+        policy = self._policy
+        return await uow.login_attempts.seconds_locked(
+            attempt_id,
+            max_failures=policy.max_failures,
+            max_failures_per_address=policy.max_failures_per_address,
+            window_seconds=policy.window_seconds,
+            known_client_seconds=int(policy.known_client_ttl.total_seconds()),
+        )
 
     async def _issue_refresh_token(self, uow: UnitOfWork, user_id: UUID, family_id: UUID) -> str:
         token = new_refresh_token()

@@ -66,7 +66,7 @@ async def test_hostile_token_shapes_are_401_never_5xx(
 async def test_hostile_signed_payloads_are_401_never_5xx(
     client: httpx.AsyncClient, settings: Settings, user_id: str
 ) -> None:
-    secret = settings.jwt_secret.encode()
+    secret = settings.jwt_secret_value.encode()
     good = hs256(secret, {"alg": "HS256", "typ": "JWT"}, claims(settings, user_id))
     assert (await me(client, good)).status_code == 200  # the hand signer signs like jose
     await assert_refused(client, hostile_payloads(settings, user_id))

@@ -33,7 +33,7 @@ def claims(settings: Settings, user_id: str, **overrides: Any) -> dict[str, Any]
 
 
 def sign(settings: Settings, payload: dict[str, Any], algorithm: str = "HS256") -> str:
-    return str(jwt.encode(payload, settings.jwt_secret, algorithm=algorithm))
+    return str(jwt.encode(payload, settings.jwt_secret_value, algorithm=algorithm))
 
 
 def b64(data: dict[str, Any] | bytes) -> str:
@@ -114,13 +114,15 @@ def hostile_shapes(settings: Settings, user_id: str) -> dict[str, str]:
 
 
 def sign_with_header(settings: Settings, user_id: str, **header: Any) -> str:
-    return str(jwt.encode(claims(settings, user_id), settings.jwt_secret, "HS256", headers=header))
+    return str(
+        jwt.encode(claims(settings, user_id), settings.jwt_secret_value, "HS256", headers=header)
+    )
 
 
 def hostile_payloads(settings: Settings, user_id: str) -> dict[str, str]:
     """Payloads validly signed with our own secret, so they reach the claim checks: only a
     key holder can make these, and they must still be a 401, not a 5xx."""
-    secret = settings.jwt_secret.encode()
+    secret = settings.jwt_secret_value.encode()
     header = {"alg": "HS256", "typ": "JWT"}
     good = claims(settings, user_id)
 

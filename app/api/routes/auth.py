@@ -10,9 +10,8 @@ from pydantic import AfterValidator
 
 from app.api.deps import AppMetrics, Auth, ClientAddress, CurrentUser, Uow, identify
 from app.api.json_limits import LimitedJsonRoute
-from app.api.routes.responses import error_responses
+from app.api.routes.responses import NO_STORE, error_responses
 from app.api.schemas import (
-    MAX_EMAIL_CHARS,
     MAX_LOGIN_PASSWORD_CHARS,
     PLAIN_TEXT,
     LoginOut,
@@ -24,6 +23,7 @@ from app.api.schemas import (
     UserOut,
     plain_text,
 )
+from app.core.emails import MAX_EMAIL_CHARS
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=LimitedJsonRoute)
 
@@ -38,6 +38,7 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=LimitedJson
         "Retry-After. A database outage is a 503, never a 401."
     ),
     responses=error_responses(401, 403, 429, 503),
+    dependencies=NO_STORE,
 )
 async def login(
     body: LoginRequest, uow: Uow, auth: Auth, client_address: ClientAddress, metrics: AppMetrics
@@ -64,6 +65,7 @@ async def login(
         "Same checks and lockouts as /login; no refresh token."
     ),
     responses=error_responses(401, 403, 429, 503),
+    dependencies=NO_STORE,
 )
 async def token(
     username: Annotated[
@@ -102,6 +104,7 @@ async def token(
         "same login) and gets a 401."
     ),
     responses=error_responses(401, 403, 503),
+    dependencies=NO_STORE,
 )
 async def refresh(body: RefreshRequest, uow: Uow, auth: Auth) -> TokenPairOut:
     pair = await auth.refresh(uow, refresh_token=body.refresh_token)

@@ -16,12 +16,23 @@ router = APIRouter(prefix="/api/v1/users", tags=["users"], route_class=LimitedJs
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Register a user",
-    description="Creates an account. Emails are unique regardless of letter case.",
-    responses=error_responses(409, 503),
+    description=(
+        "Creates an account. Emails are normalised (NFC, IDNA domain, lower case) and unique "
+        "in that form. A password on the list of common passwords is a 422. More than "
+        "REGISTER_MAX_PER_ADDRESS registrations from one address within "
+        "REGISTER_WINDOW_SECONDS get a 429 with Retry-After."
+    ),
+    responses=error_responses(409, 429, 503),
 )
-async def register(body: UserCreate, uow: Uow, users: Users) -> UserOut:
+async def register(
+    body: UserCreate, uow: Uow, users: Users, client_address: ClientAddress
+) -> UserOut:
     user = await users.register(
-        uow, email=body.email, password=body.password, full_name=body.full_name
+        uow,
+        email=body.email,
+        password=body.password,
+        full_name=body.full_name,
+        client_address=client_address,
     )
     return UserOut.of(user)
 
