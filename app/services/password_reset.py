@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from app.core.emails import normalize_email
+from app.core.emails import EmailProblem, normalize_email
 from app.core.errors import InvalidTokenError, ValidationError
 from app.core.one_time_tokens import TokenPurpose, hash_one_time_token
 from app.core.passwords import PasswordHasher, normalize_password, password_problem
@@ -24,10 +24,14 @@ class PasswordResetService:
 
     async def request(self, uow: UnitOfWork, *, email: str, client_address: str) -> None:
         """Queue a reset mail for an active account, silently throttled."""
+        try:
+            email = normalize_email(email)
+        except EmailProblem:
+            return  # no account has it: the same 202, and what it says was in the request
         mail = self._mailer.prepare(TokenPurpose.RESET)
         async with uow.transaction():
             # The row lock serialises requests for one account: the throttle counts them all.
-            user = await uow.users.lock_active_by_email(normalize_email(email))
+            user = await uow.users.lock_active_by_email(email)
             queued = await self._mailer.queue(
                 uow, user, TokenPurpose.RESET, mail, requested_from=client_address
             )

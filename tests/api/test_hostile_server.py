@@ -2,9 +2,9 @@
 right envelope every time, and neither the "unavailable" login count nor any 5xx counter
 moves.
 
-Malformed tokens here are the ones that already give 401; the deeply nested JSON header
-(`[[[[...`, a RecursionError in the JWT library) belongs to the tokens branch, which adds
-it to this module.
+Every malformed token shape, from tests/support/tokens.py, goes to the server too: the
+deeply nested JSON header (`[[[[...`, 3,000 deep) was a RecursionError in the JWT library and
+a 500 before the header was checked first.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pytest
 
 from tests.support.metrics import Samples
 from tests.support.processes import app_environment, served
+from tests.support.tokens import DEEP, b64
 
 MAX_FAILURES = 3
 REGISTER_LIMIT = 4
@@ -79,7 +80,8 @@ def test_hostile_inputs_get_clear_answers_and_no_5xx(server: str) -> None:
         expect(register("eve@example.com", "password"), 422, "ValidationError")
         expect(login(ACE, "x" * 5000), 422, "ValidationError")
         # Malformed tokens and refresh tokens.
-        for bearer in ("abc", "a.b.c", "e30.e30.", "x" * 5000):
+        nested = b64(b"[" * DEEP + b"]" * DEEP)
+        for bearer in ("abc", "a.b.c", "e30.e30.", "x" * 5000, f"{nested}.e30.sig"):
             me = http.get("/api/v1/users/me", headers={"Authorization": f"Bearer {bearer}"})
             expect(me, 401, "AuthenticationError")
         refresh = http.post("/api/v1/auth/refresh", json={"refresh_token": "not-a-token"})

@@ -15,7 +15,7 @@ from asgi_lifespan import LifespanManager
 from app.core.settings import ConfigError, Settings
 from app.db.urls import dev_secret_path, resolve_jwt_secret
 from app.main import create_app
-from tests.cli.test_cli import run_cli
+from tests.support.cli import run_cli
 from tests.support.database import ROOT
 from tests.support.http import client_for
 from tests.support.settings import make_settings

@@ -8,6 +8,7 @@ from prometheus_client import generate_latest
 
 from app.db.database import Database
 from app.db.local import free_port
+from tests.support.accounts import deactivate
 from tests.support.http import client_for, live_app, login, register
 from tests.support.polling import eventually
 from tests.support.replication import (
@@ -29,17 +30,6 @@ async def until_metric(application: FastAPI, line: str) -> None:
         return line in metrics_text(application)
 
     await eventually(shown)
-
-
-async def deactivate(database: Database, email: str) -> None:
-    uow = database.unit_of_work()
-    try:
-        async with uow.transaction():
-            user = await uow.users.find_by_email(email)
-            assert user is not None
-            await uow.users.set_active(user.id, False)
-    finally:
-        await uow.close()
 
 
 async def test_users_me_is_served_by_the_replica(replicated: Replicated) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from app.db.uow import UnitOfWork
 from tests.support.database import migrate
 
 REVISION = "20261202_0005"
@@ -14,13 +13,17 @@ BEFORE = "20261127_0003"
 
 
 async def store_as_the_old_code_did(url: str, *emails: str) -> None:
-    """Users and login attempts with emails kept as given, as before this revision."""
+    """Users and login attempts with emails kept as given, as before this revision. Plain
+    SQL of that revision's schema: today's repositories write columns it does not have."""
     conn = await asyncpg.connect(url)
     try:
-        uow = UnitOfWork.borrowing(conn)
         for email in emails:
-            await uow.users.create(email=email, password_hash="h", full_name=None)
-            await uow.login_attempts.start(email=email, user_id=None, client_address="192.0.2.1")
+            await conn.execute("INSERT INTO users (email, password_hash) VALUES ($1, 'h')", email)
+            await conn.execute(
+                "INSERT INTO login_attempts (email_key, client_address, outcome)"
+                " VALUES (lower($1), '192.0.2.1', 'pending')",
+                email,
+            )
     finally:
         await conn.close()
 

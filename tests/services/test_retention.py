@@ -11,7 +11,7 @@ import asyncpg
 
 from app.db.uow import UnitOfWork
 from app.services.retention import prune
-from tests.cli.test_cli import run_cli
+from tests.support.cli import run_cli
 
 DAY = timedelta(days=1)
 
