@@ -14,7 +14,7 @@ from app.api.docs import install_redoc
 from app.api.errors import install_error_handlers
 from app.api.monitoring import RequestMonitorMiddleware
 from app.api.request_id import RequestIdMiddleware
-from app.api.routes import auth, health, users
+from app.api.routes import auth, health, sessions, users
 from app.core.errortracking import init_error_tracking
 from app.core.logging import configure_logging
 from app.core.metrics import Metrics
@@ -26,6 +26,7 @@ from app.db.replica_health import ReplicaHealthChecker, ReplicaMetrics
 from app.db.schema_head import migration_heads
 from app.services.auth import AuthService, LoginPolicy
 from app.services.readiness import ReadinessService
+from app.services.sessions import SessionService
 from app.services.users import UserService
 
 
@@ -85,8 +86,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_failures_per_address=settings.login_max_failures_per_address,
         window_seconds=settings.login_failure_window_seconds,
         refresh_token_ttl=timedelta(days=settings.refresh_token_expires_days),
+        session_max_age=timedelta(days=settings.session_max_age_days),
     )
     app.state.auth_service = AuthService(hasher=hasher, tokens=tokens, policy=policy)
+    app.state.session_service = SessionService()
 
     install_redoc(app)
     install_error_handlers(app)
@@ -94,6 +97,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestMonitorMiddleware, metrics=metrics)  # counts and logs all of them
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every response has it
 
-    for module in (health, auth, users):
+    for module in (health, auth, users, sessions):
         app.include_router(module.router)
     return app

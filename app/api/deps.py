@@ -14,8 +14,9 @@ from app.core.logging import bind
 from app.core.metrics import Metrics
 from app.core.models import User
 from app.db.uow import UnitOfWork
-from app.services.auth import AuthService
+from app.services.auth import Authenticated, AuthService
 from app.services.readiness import ReadinessService
+from app.services.sessions import SessionService
 from app.services.users import UserService
 
 # auto_error=False: a missing token becomes our AuthenticationError envelope.
@@ -48,6 +49,11 @@ async def get_user_service(request: Request) -> UserService:
     return service
 
 
+async def get_session_service(request: Request) -> SessionService:
+    service: SessionService = request.app.state.session_service
+    return service
+
+
 async def get_readiness(request: Request) -> ReadinessService:
     service: ReadinessService = request.app.state.readiness
     return service
@@ -64,8 +70,15 @@ async def get_client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+async def get_user_agent(request: Request) -> str | None:
+    """The client's User-Agent, recorded with the session a login opens."""
+    return request.headers.get("user-agent")
+
+
 Auth = Annotated[AuthService, Depends(get_auth_service)]
 ClientAddress = Annotated[str, Depends(get_client_address)]
+UserAgent = Annotated[str | None, Depends(get_user_agent)]
+Sessions = Annotated[SessionService, Depends(get_session_service)]
 Users = Annotated[UserService, Depends(get_user_service)]
 Readiness = Annotated[ReadinessService, Depends(get_readiness)]
 AppMetrics = Annotated[Metrics, Depends(get_metrics)]
@@ -76,14 +89,23 @@ def identify(user: User) -> None:
     bind(user_id=str(user.id))
 
 
+async def get_current_session(
+    uow: Uow, auth: Auth, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Authenticated:
+    if not token:
+        raise AuthenticationError("Not authenticated")
+    authenticated = await auth.authenticate(uow, token)
+    identify(authenticated.user)
+    return authenticated
+
+
+# The same work as get_current_session, returning the user only. Not a layer on top of it:
+# each dependency level costs on every request (docs/performance.md).
 async def get_current_user(
     uow: Uow, auth: Auth, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> User:
-    if not token:
-        raise AuthenticationError("Not authenticated")
-    user = await auth.user_for_token(uow, token)
-    identify(user)
-    return user
+    return (await get_current_session(uow, auth, token)).user
 
 
+CurrentSession = Annotated[Authenticated, Depends(get_current_session)]
 CurrentUser = Annotated[User, Depends(get_current_user)]

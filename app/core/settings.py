@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     # Each rotation issues a token valid this long; an unused family expires after it.
     refresh_token_expires_days: int = Field(default=14, ge=1)
 
+    # Sessions (issue 11): a session ends this long after its login, however often it is
+    # refreshed; the refresh token's own expiry above stays the idle limit.
+    session_max_age_days: int = Field(default=30, ge=1)
+
     @field_validator("database_url", "sentry_dsn", "sentry_release", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:

@@ -14,6 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from jose import jwt
 from jose.exceptions import JOSEError
@@ -33,6 +34,17 @@ REQUIRED_CLAIMS = {
 
 
 @dataclass(frozen=True, slots=True)
+class AccessClaims:
+    """What a verified access token vouches for: the user (`sub`) and their session (`sid`).
+
+    Frozen, so a cached value can be handed to every request that presents the token.
+    """
+
+    user_id: UUID
+    session_id: UUID
+
+
+@dataclass(frozen=True, slots=True)
 class IssuedToken:
     token: str
     expires_in: int
@@ -47,9 +59,10 @@ class TokenCodec:
         self._ttl = expires_minutes * 60
         self._issuer = issuer
         self._audience = audience
-        # token -> (subject, exp). Only fully verified tokens get in; insertion-ordered, so
-        # the oldest entry is the one dropped when full.
-        self._verified: dict[str, tuple[str, int]] = {}
+        # token -> (claims, exp). Only fully verified tokens get in; insertion-ordered, so
+        # the oldest entry is the one dropped when full. It saves the signature check only:
+        # whether the session is still live is asked of the database on every request.
+        self._verified: dict[str, tuple[AccessClaims, int]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TokenCodec:
@@ -61,34 +74,35 @@ class TokenCodec:
             audience=settings.jwt_audience,
         )
 
-    def issue(self, subject: str) -> IssuedToken:
+    def issue(self, claims: AccessClaims) -> IssuedToken:
         now = int(time.time())
-        claims = {
-            "sub": subject,
+        payload = {
+            "sub": str(claims.user_id),
+            "sid": str(claims.session_id),
             "iat": now,
             "exp": now + self._ttl,
             "iss": self._issuer,
             "aud": self._audience,
             "jti": uuid.uuid4().hex,
         }
-        return IssuedToken(jwt.encode(claims, self._secret, algorithm=self._algorithm), self._ttl)
+        return IssuedToken(jwt.encode(payload, self._secret, algorithm=self._algorithm), self._ttl)
 
-    def subject(self, token: str) -> str:
-        """The verified `sub` claim, or AuthenticationError for anything doubtful."""
+    def claims(self, token: str) -> AccessClaims:
+        """The verified claims, or AuthenticationError for anything doubtful."""
         known = self._verified.get(token)
         if known is not None:
-            subject, expires = known
+            claims, expires = known
             if time.time() < expires:
-                return subject
+                return claims
             del self._verified[token]
             raise AuthenticationError("Invalid or expired token")
-        subject, expires = self._decode(token)
+        claims, expires = self._decode(token)
         if len(self._verified) >= VERIFIED_CACHE_SIZE:
             del self._verified[next(iter(self._verified))]
-        self._verified[token] = (subject, expires)
-        return subject
+        self._verified[token] = (claims, expires)
+        return claims
 
-    def _decode(self, token: str) -> tuple[str, int]:
+    def _decode(self, token: str) -> tuple[AccessClaims, int]:
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -100,8 +114,21 @@ class TokenCodec:
             )
         except JOSEError as exc:  # JWKError is not a JWTError: catch the common base
             raise AuthenticationError("Invalid or expired token") from exc
-        subject = claims.get("sub")
         expires = claims.get("exp")
-        if not isinstance(subject, str) or not subject or not isinstance(expires, int):
+        if not isinstance(expires, int):
             raise AuthenticationError("Invalid or expired token")
-        return subject, expires
+        return AccessClaims(
+            user_id=_uuid_claim(claims, "sub"), session_id=_uuid_claim(claims, "sid")
+        ), expires
+
+
+def _uuid_claim(claims: dict[str, Any], name: str) -> UUID:
+    """A claim that must hold a UUID in its canonical text form (a token without `sid`,
+    issued before sessions existed, is refused here)."""
+    value = claims.get(name)
+    if not isinstance(value, str) or len(value) != 36:
+        raise AuthenticationError("Invalid or expired token")
+    try:
+        return UUID(value)
+    except ValueError as exc:
+        raise AuthenticationError("Invalid or expired token") from exc

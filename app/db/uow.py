@@ -25,6 +25,7 @@ from app.repositories.base import database_errors
 from app.repositories.login_attempts import LoginAttemptRepository
 from app.repositories.refresh_tokens import RefreshTokenRepository
 from app.repositories.schema import SchemaRepository
+from app.repositories.sessions import SessionRepository
 from app.repositories.users import UserRepository
 
 logger = get_logger("app.db")
@@ -52,6 +53,7 @@ class UnitOfWork:
         self.users = UserRepository(self, self._hooks)
         self.login_attempts = LoginAttemptRepository(self, self._hooks)
         self.refresh_tokens = RefreshTokenRepository(self, self._hooks)
+        self.sessions = SessionRepository(self, self._hooks)
         self.schema = SchemaRepository(self, self._hooks)
 
     @classmethod

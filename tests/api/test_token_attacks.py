@@ -1,4 +1,4 @@
-"""Every doubtful token is a 401 with a Bearer challenge; an inactive user's is a 403."""
+"""Every doubtful token is a 401 with a Bearer challenge, an inactive user's too."""
 
 from __future__ import annotations
 
@@ -18,10 +18,11 @@ from tests.api.test_users_api import assert_envelope
 from tests.conftest import login, register
 
 
-def claims(settings: Settings, user_id: str, **overrides: Any) -> dict[str, Any]:
+def claims(settings: Settings, who: dict[str, str], **overrides: Any) -> dict[str, Any]:
+    """Claims as the server signs them for `who` (a user id `sub` and their session `sid`)."""
     now = int(time.time())
     base = {
-        "sub": user_id,
+        **who,
         "iat": now,
         "exp": now + 600,
         "iss": settings.jwt_issuer,
@@ -45,44 +46,54 @@ async def me(client: httpx.AsyncClient, token: str) -> httpx.Response:
 
 
 @pytest.fixture
-async def user_id(client: httpx.AsyncClient) -> str:
-    return str((await register(client))["id"])
+async def who(client: httpx.AsyncClient) -> dict[str, str]:
+    """A registered user with a live session: the `sub` and `sid` of their access tokens."""
+    user_id = str((await register(client))["id"])
+    session_id = jwt.get_unverified_claims(await login(client))["sid"]
+    return {"sub": user_id, "sid": session_id}
 
 
-def forged_tokens(settings: Settings, user_id: str) -> dict[str, str]:
-    good = sign(settings, claims(settings, user_id))
+def forged_tokens(settings: Settings, who: dict[str, str]) -> dict[str, str]:
+    good = sign(settings, claims(settings, who))
+    stranger = {"sub": str(uuid.uuid4()), "sid": who["sid"]}
     header, payload, signature = good.split(".")
     return {
         "alg none": f"{b64({'alg': 'none', 'typ': 'JWT'})}.{payload}.",
-        "wrong algorithm": sign(settings, claims(settings, user_id), "HS512"),
+        "wrong algorithm": sign(settings, claims(settings, who), "HS512"),
         "tampered signature": f"{header}.{payload}.{signature[:-4]}AAAA",
-        "tampered payload": f"{header}.{b64(claims(settings, str(uuid.uuid4())))}.{signature}",
-        "expired": sign(settings, claims(settings, user_id, exp=int(time.time()) - 5)),
-        "wrong audience": sign(settings, claims(settings, user_id, aud="someone-else")),
-        "wrong issuer": sign(settings, claims(settings, user_id, iss="someone-else")),
-        "no exp": sign(settings, claims(settings, user_id, exp=None)),
-        "no iat": sign(settings, claims(settings, user_id, iat=None)),
-        "no sub": sign(settings, claims(settings, user_id, sub=None)),
-        "sub not a uuid": sign(settings, claims(settings, user_id, sub="admin")),
-        "unknown user": sign(settings, claims(settings, str(uuid.uuid4()))),
-        "other secret": str(jwt.encode(claims(settings, user_id), "x" * 64, algorithm="HS256")),
+        "tampered payload": f"{header}.{b64(claims(settings, stranger))}.{signature}",
+        "expired": sign(settings, claims(settings, who, exp=int(time.time()) - 5)),
+        "wrong audience": sign(settings, claims(settings, who, aud="someone-else")),
+        "wrong issuer": sign(settings, claims(settings, who, iss="someone-else")),
+        "no exp": sign(settings, claims(settings, who, exp=None)),
+        "no iat": sign(settings, claims(settings, who, iat=None)),
+        "no sub": sign(settings, claims(settings, who, sub=None)),
+        "sub not a uuid": sign(settings, claims(settings, who, sub="admin")),
+        "unknown user": sign(settings, claims(settings, stranger)),
+        "no sid (issued before sessions)": sign(settings, claims(settings, who, sid=None)),
+        "sid not a uuid": sign(settings, claims(settings, who, sid="1")),
+        "unknown session": sign(settings, claims(settings, who, sid=str(uuid.uuid4()))),
+        "other secret": str(jwt.encode(claims(settings, who), "x" * 64, algorithm="HS256")),
         "garbage": "not.a.jwt",
     }
 
 
 async def test_forged_and_broken_tokens_are_401(
-    client: httpx.AsyncClient, settings: Settings, user_id: str
+    client: httpx.AsyncClient, settings: Settings, who: dict[str, str]
 ) -> None:
-    assert (await me(client, sign(settings, claims(settings, user_id)))).status_code == 200
-    for name, token in forged_tokens(settings, user_id).items():
+    assert (await me(client, sign(settings, claims(settings, who)))).status_code == 200
+    for name, token in forged_tokens(settings, who).items():
         response = await me(client, token)
         assert response.status_code == 401, name
         assert_envelope(response, 401, "AuthenticationError")
         assert response.headers["WWW-Authenticate"] == "Bearer", name
 
 
-async def test_inactive_users_token_is_403(client: httpx.AsyncClient, uow: UnitOfWork) -> None:
+async def test_inactive_users_token_is_401(client: httpx.AsyncClient, uow: UnitOfWork) -> None:
+    """Deactivation ends access on the next request, even if nothing ended the session:
+    the session check reads users.is_active in the same query."""
     created = await register(client)
     token = await login(client)
+    assert (await me(client, token)).status_code == 200
     await uow.users.set_active(uuid.UUID(created["id"]), False)
-    assert_envelope(await me(client, token), 403, "AuthorizationError")
+    assert_envelope(await me(client, token), 401, "AuthenticationError")

@@ -9,6 +9,7 @@ from app.api.schemas import ErrorEnvelope
 _DESCRIPTIONS = {
     401: "Missing, invalid or expired credentials",
     403: "Authenticated but not allowed (inactive user)",
+    404: "Not found",
     409: "Conflict (email already registered)",
     413: "Request body too large",
     422: "Request does not validate",
