@@ -31,13 +31,6 @@ RETURNING {_COLUMNS}
 SELECT_BY_ID = f"SELECT {_COLUMNS} FROM users WHERE id = $1"
 # lower(email) is what the unique index users_email_lower_key covers: this is an index scan.
 SELECT_BY_EMAIL = f"SELECT {_COLUMNS} FROM users WHERE lower(email) = lower($1)"
-# GREATEST: under concurrent logins a transaction that started earlier may commit later;
-# last_login never moves backwards.
-UPDATE_LAST_LOGIN = f"""
-UPDATE users SET last_login = GREATEST(last_login, now()), updated_at = now()
-WHERE id = $1
-RETURNING {_COLUMNS}
-"""
 UPDATE_PASSWORD_HASH = f"""
 UPDATE users SET password_hash = $2, updated_at = now()
 WHERE id = $1
@@ -46,7 +39,8 @@ RETURNING {_COLUMNS}
 # A login commits only if the hash its bcrypt check verified is still the user's hash, and
 # the user still active; a rehash ($3, when due) replaces exactly that hash. The row lock
 # this takes, held to commit, orders the login against a password change or deactivation
-# (docs/security.md, "Races end one way").
+# (docs/security.md, "Races end one way"). GREATEST: under concurrent logins a transaction
+# that started earlier may commit later; last_login never moves backwards.
 RECORD_LOGIN = f"""
 UPDATE users
 SET last_login = GREATEST(last_login, now()),
@@ -95,11 +89,6 @@ class UserRepository(Repository):
     async def find_by_email(self, email: str) -> User | None:
         async with self._connection("users.find_by_email") as conn:
             row = await conn.fetchrow(SELECT_BY_EMAIL, email)
-        return _maybe_user(row)
-
-    async def update_last_login(self, user_id: UUID) -> User | None:
-        async with self._connection("users.update_last_login") as conn:
-            row = await conn.fetchrow(UPDATE_LAST_LOGIN, user_id)
         return _maybe_user(row)
 
     async def record_login(

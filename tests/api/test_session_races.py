@@ -24,6 +24,7 @@ from fastapi import FastAPI
 
 from app.core.passwords import PasswordHasher
 from app.db.uow import UnitOfWork
+from tests.api.test_sessions import Pair, bearer, login, me, refresh
 from tests.conftest import TEST_PASSWORD, TEST_ROUNDS, client_for, live_app, pool_of, register
 
 TRIALS = 25
@@ -38,8 +39,6 @@ SERVED: dict[str, Any] = {
     "login_max_failures_per_address": 1_000_000,
 }
 
-Pair = dict[str, Any]
-
 
 @pytest.fixture
 async def served(own_database: str) -> AsyncIterator[FastAPI]:
@@ -51,21 +50,6 @@ async def served(own_database: str) -> AsyncIterator[FastAPI]:
 async def http(served: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with client_for(served) as client:
         yield client
-
-
-def bearer(pair: Pair) -> dict[str, str]:
-    return {"Authorization": f"Bearer {pair['access_token']}"}
-
-
-async def login(http: httpx.AsyncClient, email: str, password: str = TEST_PASSWORD) -> Pair:
-    response = await http.post("/api/v1/auth/login", json={"email": email, "password": password})
-    assert response.status_code == 200, response.text
-    body: Pair = response.json()
-    return body
-
-
-async def refresh(http: httpx.AsyncClient, pair: Pair) -> httpx.Response:
-    return await http.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
 
 
 async def change_password(http: httpx.AsyncClient, owner: Pair) -> int:
@@ -91,7 +75,7 @@ class Survivors:
         """A pair of a revoked session must neither refresh nor authenticate."""
         if (await refresh(http, pair)).status_code == 200:
             self.counts["refresh token still refreshes"] += 1
-        if (await http.get("/api/v1/users/me", headers=bearer(pair))).status_code == 200:
+        if await me(http, pair) == 200:
             self.counts["access token still works"] += 1
 
 
