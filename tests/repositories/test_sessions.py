@@ -11,6 +11,7 @@ import pytest
 from app.core.models import EndReason
 from app.core.tokens import AccessClaims
 from app.db.uow import UnitOfWork
+from app.repositories.sessions import USER_OF_LIVE_SESSION
 
 DAY = timedelta(days=1)
 
@@ -59,3 +60,13 @@ async def test_an_ended_session_keeps_its_row_and_reason(
     row = await conn.fetchrow("SELECT ended_at, end_reason FROM sessions WHERE id = $1", session_id)
     assert row["ended_at"] is not None and row["end_reason"] == reason
     assert await uow.sessions.user_of_live_session(AccessClaims(user_id, session_id)) is None
+
+
+async def test_the_check_is_two_index_lookups(conn: asyncpg.Connection) -> None:
+    """What every authenticated request pays: one statement, an index lookup per table."""
+    await conn.execute("SET LOCAL enable_seqscan = off")  # empty tables: plan as if full
+    plan = "\n".join(
+        row[0] for row in await conn.fetch(f"EXPLAIN {USER_OF_LIVE_SESSION}", uuid4(), uuid4())
+    )
+    assert plan.count("Index Scan") == 2 and "Seq Scan" not in plan, plan
+    assert "on sessions s" in plan and "users_pkey on users u" in plan, plan
