@@ -102,13 +102,18 @@ class AuthService:
             verified = await self._verify_password(
                 uow, email=email, password=password, client_address=client_address
             )
-            result = await self._open_session(
-                uow,
-                verified,
-                address=client_address,
-                user_agent=user_agent,
-                issue_refresh_token=issue_refresh_token,
-            )
+            result = None
+            rechecked: _Verified | None = verified
+            while rechecked is not None and result is None:
+                result = await self._open_session(
+                    uow,
+                    rechecked,
+                    address=client_address,
+                    user_agent=user_agent,
+                    issue_refresh_token=issue_refresh_token,
+                )
+                if result is None:  # the hash changed since it was checked
+                    rechecked = await self._recheck(uow, rechecked, password)
             if result is None:  # password changed, user deactivated or deleted meanwhile
                 await uow.login_attempts.finish(verified.attempt_id, LoginOutcome.FAILURE)
                 raise AuthenticationError(INVALID_CREDENTIALS)
@@ -189,8 +194,9 @@ class AuthService:
         locked out alike), and every session of the user ends.
 
         The new hash replaces only the hash the current password was checked against
-        (users.replace_password_hash): of two racing changes, or a change racing a login's
-        rehash, the later one fails with 401 instead of overwriting.
+        (users.replace_password_hash): of two racing changes the later one fails with 401
+        instead of overwriting. A hash that changed meanwhile is checked once more (it may
+        be a login's rehash of the same password).
         """
         new_password = normalize_password(new_password)
         if (problem := password_problem(new_password)) is not None:
@@ -201,13 +207,18 @@ class AuthService:
         if verified.user.id != user.id:  # the email moved to another account meanwhile
             raise AuthenticationError(INVALID_CREDENTIALS)
         new_hash = await self._hasher.hash(new_password)
-        async with uow.transaction():
-            changed = await uow.users.replace_password_hash(
-                user.id, old_hash=verified.user.password_hash, new_hash=new_hash
-            )
-            if changed is not None:
-                await uow.login_attempts.finish(verified.attempt_id, LoginOutcome.SUCCESS)
-                await uow.sessions.end_all_for_user(user.id, reason=EndReason.PASSWORD_CHANGED)
+        changed = None
+        rechecked: _Verified | None = verified
+        while rechecked is not None and changed is None:
+            async with uow.transaction():
+                changed = await uow.users.replace_password_hash(
+                    user.id, old_hash=rechecked.user.password_hash, new_hash=new_hash
+                )
+                if changed is not None:
+                    await uow.login_attempts.finish(verified.attempt_id, LoginOutcome.SUCCESS)
+                    await uow.sessions.end_all_for_user(user.id, reason=EndReason.PASSWORD_CHANGED)
+            if changed is None:  # the hash changed since it was checked
+                rechecked = await self._recheck(uow, rechecked, current_password)
         if changed is None:
             await uow.login_attempts.finish(verified.attempt_id, LoginOutcome.FAILURE)
             raise AuthenticationError(INVALID_CREDENTIALS)
@@ -267,6 +278,25 @@ class AuthService:
             await uow.login_attempts.finish(attempt_id, LoginOutcome.INACTIVE)
             raise AuthorizationError("User is inactive")
         return _Verified(user=user, attempt_id=attempt_id, new_hash=new_hash)
+
+    async def _recheck(
+        self, uow: UnitOfWork, verified: _Verified, password: str
+    ) -> _Verified | None:
+        """After a compare-and-set found a hash other than the one verified: the password
+        checked against the user's hash now, or None if it no longer matches (a password
+        change) or the user is gone or inactive. A concurrent login's rehash keeps the
+        password, so that login must not fail; each recheck needs the hash to have moved
+        on, so a loop of them ends."""
+        user = await uow.users.get_by_id(verified.user.id)
+        await uow.release()  # no connection held while bcrypt works
+        if user is None or not user.is_active or user.password_hash == verified.user.password_hash:
+            return None
+        matches, new_hash = await self._hasher.verify(
+            normalize_password(password), user.password_hash
+        )
+        if not matches:
+            return None
+        return _Verified(user=user, attempt_id=verified.attempt_id, new_hash=new_hash)
 
     async def _issue_refresh_token(self, uow: UnitOfWork, user_id: UUID, session_id: UUID) -> str:
         token = new_refresh_token()

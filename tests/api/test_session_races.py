@@ -263,3 +263,29 @@ async def test_a_rehash_racing_a_change_never_brings_the_old_password_back(
                 broken["the change was refused but the password changed"] += 1
             failed += (status == 204) != new_works or old_works == new_works
     assert_every_trial_held(broken, failed)
+
+
+async def test_logins_racing_each_others_rehash_all_succeed(own_database: str) -> None:
+    """The other side of the compare-and-set: a login that finds the hash it verified
+    replaced by another login's rehash (the same password) checks again and succeeds,
+    rather than telling the user their right password is wrong."""
+    statuses: Counter[int] = Counter()
+    async with (
+        live_app(own_database, **SERVED) as low,
+        live_app(own_database, **SERVED, bcrypt_rounds=TEST_ROUNDS + 1) as high,
+        client_for(low) as registrar,
+        client_for(high) as http,
+    ):
+        for number in range(10):
+            email = f"together{number}@example.com"
+            await register(registrar, email)
+            answers = await asyncio.gather(
+                *(
+                    http.post(
+                        "/api/v1/auth/login", json={"email": email, "password": TEST_PASSWORD}
+                    )
+                    for _ in range(4)
+                )
+            )
+            statuses.update(answer.status_code for answer in answers)
+    assert statuses == {200: 40}
