@@ -15,6 +15,7 @@ import asyncio
 import random
 from collections import Counter
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,18 @@ SERVED: dict[str, Any] = {
     "login_max_failures": 1_000_000,
     "login_max_failures_per_address": 1_000_000,
 }
+
+
+@asynccontextmanager
+async def rehash_due(url: str) -> AsyncIterator[tuple[httpx.AsyncClient, FastAPI]]:
+    """A client of a server at TEST_ROUNDS, where users register and hold hashes of that
+    cost, and the server at one round more whose every login with such a hash rehashes."""
+    async with (
+        live_app(url, **SERVED) as low,
+        live_app(url, **SERVED, bcrypt_rounds=TEST_ROUNDS + 1) as high,
+        client_for(low) as registrar,
+    ):
+        yield registrar, high
 
 
 @pytest.fixture
@@ -230,12 +243,7 @@ async def test_a_rehash_racing_a_change_never_brings_the_old_password_back(
     clients = 4
     failed = 0
     broken: Counter[str] = Counter()
-    async with (
-        live_app(own_database, **SERVED) as low,
-        live_app(own_database, **SERVED, bcrypt_rounds=TEST_ROUNDS + 1) as high,
-        client_for(low) as registrar,
-        client_for(high) as http,
-    ):
+    async with rehash_due(own_database) as (registrar, high), client_for(high) as http:
         for number in range(TRIALS):
             email = f"rehash{number}@example.com"
             await register(registrar, email)
@@ -270,12 +278,7 @@ async def test_logins_racing_each_others_rehash_all_succeed(own_database: str) -
     replaced by another login's rehash (the same password) checks again and succeeds,
     rather than telling the user their right password is wrong."""
     statuses: Counter[int] = Counter()
-    async with (
-        live_app(own_database, **SERVED) as low,
-        live_app(own_database, **SERVED, bcrypt_rounds=TEST_ROUNDS + 1) as high,
-        client_for(low) as registrar,
-        client_for(high) as http,
-    ):
+    async with rehash_due(own_database) as (registrar, high), client_for(high) as http:
         for number in range(10):
             email = f"together{number}@example.com"
             await register(registrar, email)
