@@ -14,7 +14,15 @@ from app.api.docs import install_redoc
 from app.api.errors import install_error_handlers
 from app.api.monitoring import RequestMonitorMiddleware
 from app.api.request_id import RequestIdMiddleware
-from app.api.routes import auth, email_verification, health, password_reset, users, well_known
+from app.api.routes import (
+    auth,
+    email_verification,
+    health,
+    password_reset,
+    sessions,
+    users,
+    well_known,
+)
 from app.core.errortracking import init_error_tracking
 from app.core.logging import configure_logging, get_logger
 from app.core.mail import MailTemplates
@@ -36,6 +44,7 @@ from app.services.mail_delivery import DeliveryPolicy, OutboxWorker, mail_transp
 from app.services.one_time_links import LinkMailer, LinkPolicy
 from app.services.password_reset import PasswordResetService
 from app.services.readiness import ReadinessService
+from app.services.sessions import SessionService
 from app.services.users import RegistrationLimit, UserService
 
 logger = get_logger("app.mail")
@@ -123,8 +132,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         refresh_token_ttl=timedelta(days=settings.refresh_token_expires_days),
         require_verified_email=settings.require_verified_email,
         known_client_ttl=timedelta(days=settings.login_known_client_days),
+        session_max_age=timedelta(days=settings.session_max_age_days),
     )
     app.state.auth_service = AuthService(hasher=hasher, tokens=tokens, policy=policy)
+    app.state.session_service = SessionService()
     app.state.discovery = DiscoveryService(
         keys=keys, issuer=settings.jwt_issuer, public_base_url=settings.public_base_url
     )
@@ -135,7 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestMonitorMiddleware, metrics=metrics)  # counts and logs all of them
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every response has it
 
-    for module in (health, auth, password_reset, users, email_verification, well_known):
+    for module in (health, auth, password_reset, users, sessions, email_verification, well_known):
         app.include_router(module.router)
     return app
 

@@ -1,7 +1,7 @@
 """abuse resistance: registration limit, bounded lockout reads, retention, normal emails
 
 Revision ID: 20261202_0005
-Revises: 20261127_0003
+Revises: 20261202_0004
 Create Date: 2026-12-02
 
 - registration_attempts: one row per registration, for REGISTER_MAX_PER_ADDRESS.
@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261202_0005"
-down_revision: str | None = "20261127_0003"
+down_revision: str | None = "20261202_0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

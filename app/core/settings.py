@@ -110,6 +110,10 @@ class Settings(BaseSettings):
     # bcrypt jobs waiting or running per process; past it a quick 503 (load shedding).
     bcrypt_max_queue: int = Field(default=64, ge=1)
 
+    # Sessions (issue 11): a session ends this long after its login, however often it is
+    # refreshed; the refresh token's own expiry above stays the idle limit.
+    session_max_age_days: int = Field(default=30, ge=1)
+
     @field_validator("database_url", "jwt_secret", "sentry_dsn", "sentry_release", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:

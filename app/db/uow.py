@@ -30,6 +30,7 @@ from app.repositories.one_time_tokens import OneTimeTokenRepository
 from app.repositories.refresh_tokens import RefreshTokenRepository
 from app.repositories.registration_attempts import RegistrationAttemptRepository
 from app.repositories.schema import SchemaRepository
+from app.repositories.sessions import SessionRepository
 from app.repositories.users import UserRepository
 
 logger = get_logger("app.db")
@@ -63,6 +64,7 @@ class UnitOfWork:
         self.users = UserRepository(self, self._hooks)
         self.login_attempts = LoginAttemptRepository(self, self._hooks)
         self.refresh_tokens = RefreshTokenRepository(self, self._hooks)
+        self.sessions = SessionRepository(self, self._hooks)
         self.schema = SchemaRepository(self, self._hooks)
         self.one_time_tokens = OneTimeTokenRepository(self, self._hooks)
         self.mail_outbox = MailOutboxRepository(self, self._hooks)

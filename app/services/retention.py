@@ -2,18 +2,22 @@
 
 Each step is one repository method that deletes one batch of rows older than a cutoff and
 says how many went; a step runs batch after batch, each its own short transaction, until a
-batch comes back short. Tables added later (ended sessions, one-time tokens, delivered
-mails) join by adding a step to PRUNE_STEPS.
+batch comes back short. A table added later joins by adding a step to PRUNE_STEPS.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from app.db.uow import UnitOfWork
 
 BatchDelete = Callable[[UnitOfWork, float, int], Awaitable[int]]
+
+
+def _cutoff(age_seconds: float) -> datetime:
+    return datetime.now(UTC) - timedelta(seconds=age_seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +40,18 @@ PRUNE_STEPS: tuple[PruneStep, ...] = (
     PruneStep(
         "expired or revoked refresh tokens",
         lambda uow, age, limit: uow.refresh_tokens.prune_batch(older_than_seconds=age, limit=limit),
+    ),
+    PruneStep(
+        "ended or expired sessions",
+        lambda uow, age, limit: uow.sessions.prune_batch(older_than_seconds=age, limit=limit),
+    ),
+    PruneStep(
+        "spent or expired one-time tokens",
+        lambda uow, age, limit: uow.one_time_tokens.prune_before(_cutoff(age), limit),
+    ),
+    PruneStep(
+        "delivered mails",
+        lambda uow, age, limit: uow.mail_outbox.prune_before(_cutoff(age), limit),
     ),
 )
 

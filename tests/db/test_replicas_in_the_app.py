@@ -52,7 +52,7 @@ async def test_users_me_is_served_by_the_replica(replicated: Replicated) -> None
 
             await set_replay_paused(replicated.replica_url, False)
             await wait_for_replay(replicated.primary_url, replicated.replica_url)
-            assert (await http.get("/api/v1/users/me", headers=headers)).status_code == 403
+            assert (await http.get("/api/v1/users/me", headers=headers)).status_code == 401
 
 
 async def test_lifespan_checks_replicas_and_exports_lag(replicated: Replicated) -> None:

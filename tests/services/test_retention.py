@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from uuid import uuid4
 
 import asyncpg
 
@@ -38,11 +37,17 @@ async def seed(uow: UnitOfWork, conn: asyncpg.Connection, *, old: int, recent: i
     await conn.execute(ATTEMPTS, old, recent)
     await conn.execute(REGISTRATIONS, old, recent)
     user = await uow.users.create(email="ada@example.com", password_hash="h", full_name=None)
+    session_id = await uow.sessions.open(
+        user.id, max_age=timedelta(days=30), user_agent=None, address="192.0.2.1"
+    )
     now = datetime.now(UTC)
     # Expired long ago, expired lately, live, and live but revoked long ago (the last).
     for n, expires_at in enumerate([now - 40 * DAY, now - 2 * DAY, now + 10 * DAY, now + DAY]):
         await uow.refresh_tokens.create(
-            user_id=user.id, family_id=uuid4(), token_hash=bytes([n]) * 32, expires_at=expires_at
+            user_id=user.id,
+            session_id=session_id,
+            token_hash=bytes([n]) * 32,
+            expires_at=expires_at,
         )
     await conn.execute(
         "UPDATE refresh_tokens SET revoked_at = clock_timestamp() - interval '35 days' "

@@ -69,7 +69,7 @@ async def create_users(url: str) -> None:
             grace = await uow.users.create(
                 email="grace@example.com", password_hash="h2", full_name=None
             )
-            await uow.users.update_last_login(grace.id)
+            await uow.users.record_login(grace.id, verified_hash="h2", new_hash=None)
             await uow.users.set_active(grace.id, False)
     finally:
         await conn.close()

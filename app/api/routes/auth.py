@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Response, status
 from pydantic import AfterValidator
 
-from app.api.deps import AppMetrics, Auth, ClientAddress, CurrentUser, Uow, identify
+from app.api.deps import AppMetrics, Auth, ClientAddress, CurrentUser, Uow, UserAgent, identify
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import NO_STORE, error_responses
 from app.api.schemas import (
@@ -41,11 +41,20 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=LimitedJson
     dependencies=NO_STORE,
 )
 async def login(
-    body: LoginRequest, uow: Uow, auth: Auth, client_address: ClientAddress, metrics: AppMetrics
+    body: LoginRequest,
+    uow: Uow,
+    auth: Auth,
+    client_address: ClientAddress,
+    user_agent: UserAgent,
+    metrics: AppMetrics,
 ) -> LoginOut:
     with metrics.login_outcome():
         result = await auth.login(
-            uow, email=body.email, password=body.password, client_address=client_address
+            uow,
+            email=body.email,
+            password=body.password,
+            client_address=client_address,
+            user_agent=user_agent,
         )
     identify(result.user)
     assert result.refresh_token is not None
@@ -62,7 +71,7 @@ async def login(
     summary="Log in with the OAuth2 password form",
     description=(
         "For OAuth2 clients and the docs page's Authorize button: `username` is the email. "
-        "Same checks and lockouts as /login; no refresh token."
+        "Same checks and lockouts as /login, and it opens a session too; no refresh token."
     ),
     responses=error_responses(401, 403, 429, 503),
     dependencies=NO_STORE,
@@ -81,6 +90,7 @@ async def token(
     uow: Uow,
     auth: Auth,
     client_address: ClientAddress,
+    user_agent: UserAgent,
     metrics: AppMetrics,
 ) -> TokenOut:
     with metrics.login_outcome():
@@ -89,6 +99,7 @@ async def token(
             email=username,
             password=password,
             client_address=client_address,
+            user_agent=user_agent,
             issue_refresh_token=False,
         )
     identify(result.user)
@@ -99,9 +110,10 @@ async def token(
     "/refresh",
     summary="Rotate the refresh token",
     description=(
-        "Spends the refresh token and returns a new pair. A refresh token can be spent once: "
-        "presenting a spent one revokes its whole family (every token descended from the "
-        "same login) and gets a 401."
+        "Spends the refresh token and returns a new pair in the same session (the access "
+        "token keeps its `sid`). A refresh token can be spent once: presenting a spent one "
+        "ends its whole session (every token descended from the same login) and gets a 401. "
+        "A session ends SESSION_MAX_AGE_DAYS after its login, however often it is refreshed."
     ),
     responses=error_responses(401, 403, 503),
     dependencies=NO_STORE,
@@ -121,8 +133,8 @@ async def refresh(body: RefreshRequest, uow: Uow, auth: Auth) -> TokenPairOut:
     response_class=Response,
     summary="Log out",
     description=(
-        "Revokes the family of the given refresh token (this login on this device). The "
-        "access token stays valid until it expires (JWT_EXPIRES_MINUTES)."
+        "Ends the session of the given refresh token (this login on this device): its "
+        "refresh and access tokens stop working at once."
     ),
     responses=error_responses(401, 403, 503),
 )

@@ -12,6 +12,7 @@ _DESCRIPTIONS = {
     400: "The one-time token is unknown, used or expired (InvalidTokenError)",
     401: "Missing, invalid or expired credentials",
     403: "Not allowed (inactive user; unverified email when REQUIRE_VERIFIED_EMAIL is on)",
+    404: "Not found",
     409: "Conflict (email already registered)",
     413: "Request body too large",
     422: "Request does not validate",

@@ -54,8 +54,8 @@ async def me(user: CurrentUser) -> UserOut:
     summary="Change the password",
     description=(
         "Requires the current password (checked, counted and locked out like a login) and "
-        "applies the registration rules to the new one. Revokes every refresh token of the "
-        "user: other sessions end when their access tokens expire."
+        "applies the registration rules to the new one. Ends every session of the user, "
+        "this one included: their refresh and access tokens stop working at once."
     ),
     responses=error_responses(401, 403, 429, 503),
 )
