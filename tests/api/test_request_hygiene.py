@@ -53,7 +53,7 @@ async def test_a_database_error_during_password_change_is_503(
     await register(client)
     token = await login(client)
     # A statement the change needs now fails (rolled back with the test's savepoint).
-    await conn.execute("ALTER TABLE refresh_tokens RENAME TO refresh_tokens_gone")
+    await conn.execute("ALTER TABLE login_attempts RENAME TO login_attempts_gone")
     response = await client.post(
         "/api/v1/users/me/password",
         json={"current_password": TEST_PASSWORD, "new_password": "a brand new passphrase"},

@@ -9,7 +9,7 @@ import pytest
 from tests.support.database import migrate
 
 REVISION = "20261202_0005"
-BEFORE = "20261127_0003"
+BEFORE = "20261202_0004"
 
 
 async def store_as_the_old_code_did(url: str, *emails: str) -> None:

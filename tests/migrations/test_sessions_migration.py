@@ -18,7 +18,12 @@ from tests.support.migrations import downgrade
 REVISION = "20261202_0004"
 BEFORE = "20261127_0003"
 
-# Written as revision 0003's code wrote them: its repository no longer exists.
+# Written as revision 0003's code wrote them: its repository no longer exists (and today's
+# users repository writes columns later revisions add).
+OLD_USER = """
+INSERT INTO users (email, password_hash) VALUES ('ada@example.com', 'h')
+RETURNING id, created_at
+"""
 OLD_TOKEN = """
 INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at, used_at)
 VALUES ($1, $2, $3, now() + interval '14 days', $4)
@@ -32,15 +37,13 @@ async def test_live_families_become_live_sessions_and_keep_refreshing(
     live_family, dead_family, live_token = uuid4(), uuid4(), new_refresh_token()
     conn = await asyncpg.connect(empty_database)
     try:
-        user = await UnitOfWork.borrowing(conn).users.create(
-            email="ada@example.com", password_hash="h", full_name=None
-        )
+        user = await conn.fetchrow(OLD_USER)
         await conn.execute(
-            OLD_TOKEN, user.id, live_family, hash_refresh_token("spent"), user.created_at
+            OLD_TOKEN, user["id"], live_family, hash_refresh_token("spent"), user["created_at"]
         )
-        await conn.execute(OLD_TOKEN, user.id, live_family, hash_refresh_token(live_token), None)
+        await conn.execute(OLD_TOKEN, user["id"], live_family, hash_refresh_token(live_token), None)
         await conn.execute(
-            OLD_TOKEN, user.id, dead_family, hash_refresh_token("d"), user.created_at
+            OLD_TOKEN, user["id"], dead_family, hash_refresh_token("d"), user["created_at"]
         )
 
         await migrate(empty_database, REVISION)
@@ -69,21 +72,21 @@ async def test_downgrade_restores_families_and_revives_no_ended_session(
     conn = await asyncpg.connect(empty_database)
     try:
         uow = UnitOfWork.borrowing(conn)
-        user = await uow.users.create(email="ada@example.com", password_hash="h", full_name=None)
+        user = await conn.fetchrow(OLD_USER)  # users as of this revision (no email_verified)
         kept, ended = [
             await uow.sessions.open(
-                user.id, max_age=timedelta(days=1), user_agent=None, address=None
+                user["id"], max_age=timedelta(days=1), user_agent=None, address=None
             )
             for _ in range(2)
         ]
         for session_id in (kept, ended):
             await uow.refresh_tokens.create(
-                user_id=user.id,
+                user_id=user["id"],
                 session_id=session_id,
                 token_hash=hash_refresh_token(str(session_id)),
-                expires_at=user.created_at + timedelta(days=14),
+                expires_at=user["created_at"] + timedelta(days=14),
             )
-        assert await uow.sessions.end(ended, user_id=user.id, reason=EndReason.LOGOUT)
+        assert await uow.sessions.end(ended, user_id=user["id"], reason=EndReason.LOGOUT)
 
         await downgrade(empty_database, BEFORE)
         rows = await conn.fetch(

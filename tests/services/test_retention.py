@@ -40,6 +40,14 @@ async def seed(uow: UnitOfWork, conn: asyncpg.Connection, *, old: int, recent: i
     session_id = await uow.sessions.open(
         user.id, max_age=timedelta(days=30), user_agent=None, address="192.0.2.1"
     )
+    ended = await uow.sessions.open(
+        user.id, max_age=timedelta(days=30), user_agent=None, address="192.0.2.1"
+    )
+    await conn.execute(
+        "UPDATE sessions SET ended_at = clock_timestamp() - interval '40 days',"
+        " end_reason = 'logout' WHERE id = $1",
+        ended,
+    )
     now = datetime.now(UTC)
     # Expired long ago, expired lately, live, and live but revoked long ago (the last).
     for n, expires_at in enumerate([now - 40 * DAY, now - 2 * DAY, now + 10 * DAY, now + DAY]):
@@ -73,6 +81,9 @@ async def test_prune_deletes_only_what_is_past_the_cutoff_in_batches(
         "login attempts": 250,
         "registration attempts": 250,
         "expired or revoked refresh tokens": 2,  # expired 40 days ago; revoked 35 days ago
+        "ended or expired sessions": 1,  # ended 40 days ago; the live one stays
+        "spent or expired one-time tokens": 0,
+        "delivered mails": 0,
     }
     assert await counts(conn) == (7, 7, 2)  # recent attempts, the live and just-expired tokens
     assert await prune(uow, older_than_days=30) == dict.fromkeys(deleted, 0)
@@ -90,6 +101,9 @@ async def test_db_prune_prints_what_it_deleted(own_database: str, tmp_path: Path
             "login attempts: 30 deleted",
             "registration attempts: 30 deleted",
             "expired or revoked refresh tokens: 2 deleted",
+            "ended or expired sessions: 1 deleted",
+            "spent or expired one-time tokens: 0 deleted",
+            "delivered mails: 0 deleted",
         ]
         assert await counts(conn) == (3, 3, 2)
     finally:
