@@ -9,14 +9,12 @@ from datetime import timedelta
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from app.api.body_limit import BodyLimitMiddleware
 from app.api.docs import install_redoc
 from app.api.errors import install_error_handlers
-from app.api.monitoring import RequestMonitorMiddleware
-from app.api.request_id import RequestIdMiddleware
-from app.api.routes import auth, health, users, well_known
+from app.api.middleware import RequestMiddleware
+from app.api.routes import attach_routes
 from app.core.errortracking import init_error_tracking
-from app.core.logging import configure_logging
+from app.core.logging import access_logger, configure_logging
 from app.core.metrics import Metrics
 from app.core.passwords import PasswordHasher
 from app.core.settings import Settings
@@ -96,10 +94,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_redoc(app)
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestMonitorMiddleware, metrics=metrics)  # counts and logs all of them
-    app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every response has it
-
-    for module in (health, auth, users, well_known):
-        app.include_router(module.router)
+    app.add_middleware(
+        RequestMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        access_log=access_logger(),
+    )
+    attach_routes(app)
     return app

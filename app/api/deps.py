@@ -78,10 +78,13 @@ def identify(user: User) -> None:
 
 
 async def get_current_user(
-    uow: Uow, auth: Auth, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request, uow: Uow, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> User:
+    """One dependency for the whole authenticated path: the service is read here rather
+    than solved as a dependency of its own (each solved dependency costs per request)."""
     if not token:
         raise AuthenticationError("Not authenticated")
+    auth: AuthService = request.app.state.auth_service
     user = await auth.user_for_token(uow, token)
     identify(user)
     return user
