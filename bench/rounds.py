@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,12 @@ class Round:
     def p99_ratio(self) -> float:
         return self.project.p99_ms / self.ceiling.p99_ms if self.ceiling.p99_ms else 0.0
 
+    @property
+    def cpu_ratio(self) -> float:
+        """Ceiling CPU per request over the project's: steadier than req/s under load."""
+        project = self.project.cpu_us_per_request
+        return self.ceiling.cpu_us_per_request / project if project else 0.0
+
 
 @dataclass(frozen=True)
 class Rounds:
@@ -48,6 +55,10 @@ class Rounds:
     @property
     def p99_ratio(self) -> float:
         return statistics.median(r.p99_ratio for r in self.rounds)
+
+    @property
+    def cpu_ratio(self) -> float:
+        return statistics.median(r.cpu_ratio for r in self.rounds)
 
     @property
     def rss_growth_mb(self) -> float:
@@ -71,42 +82,55 @@ def rss_mb(server: servers.Server) -> float:
 
 def interleaved(
     wrk: Wrk,
-    project: servers.Server,
+    projects: dict[str, servers.Server],
     ceiling: servers.Server,
     seeded: Seeded,
     *,
     rounds: int,
     seconds: float,
     connections: int = 32,
-) -> Rounds:
-    """Project then ceiling, `rounds` times; the order alternates so neither always runs
-    right after the other's load."""
+) -> dict[str, Rounds]:
+    """Every project (variants of it, for A/B work) and the ceiling in turn, `rounds`
+    times; the order rotates so none always runs right after the same other's load."""
     from bench.phases import measured
 
     data = {"TOKENS": seeded.tokens}
-    for server in (project, ceiling):  # warm-up: caches, pools, the allocator
+    targets = [*projects.items(), ("ceiling", ceiling)]
+    for _, server in targets:  # warm-up: caches, pools, the allocator
         wrk.run(server.url, "users_me", data, connections=connections, seconds=seconds)
-    done: list[Round] = []
+    done: dict[str, list[Round]] = {label: [] for label in projects}
     for number in range(rounds):
+        shift = number % len(targets)
         results: dict[str, LoadResult] = {}
-        order = [("project", project), ("ceiling", ceiling)]
-        for label, server in order if number % 2 == 0 else order[::-1]:
+        for label, server in targets[shift:] + targets[:shift]:
             result = measured(
                 wrk, server, "users_me", data, connections=connections, seconds=seconds
             )
             if result.non_2xx_3xx or result.socket_errors:
                 raise RuntimeError(f"{label}: failed requests: {result}")
             results[label] = result
-        done.append(Round(results["project"], results["ceiling"], rss_mb(project)))
-        r = done[-1]
-        print(
-            f"  round {number + 1}: project {r.project.rps:6.0f} req/s p99 "
-            f"{r.project.p99_ms:6.1f} ms | ceiling {r.ceiling.rps:6.0f} req/s p99 "
-            f"{r.ceiling.p99_ms:6.1f} ms | ratio {r.rps_ratio:.2f}, p99 x{r.p99_ratio:.1f} "
-            f"| RSS {r.project_rss_mb:.1f} MB",
-            flush=True,
-        )
-    return Rounds(connections, done)
+        line = f"  round {number + 1}: ceiling {results['ceiling'].rps:5.0f} req/s"
+        line += f" p99 {results['ceiling'].p99_ms:6.1f} ms"
+        for label, server in projects.items():
+            r = Round(results[label], results["ceiling"], rss_mb(server))
+            done[label].append(r)
+            line += (
+                f" | {label} {r.project.rps:5.0f} req/s p99 {r.project.p99_ms:6.1f} ms: "
+                f"ratio {r.rps_ratio:.2f}, CPU {r.cpu_ratio:.2f}, p99 x{r.p99_ratio:.1f}, "
+                f"RSS {r.project_rss_mb:.1f} MB"
+            )
+        print(line, flush=True)
+    return {label: Rounds(connections, rounds_of) for label, rounds_of in done.items()}
+
+
+def summary(label: str, result: Rounds) -> str:
+    r = result.rounds
+    return (
+        f"{label}: req/s ratio {result.rps_ratio:.2f} ({spread([x.rps_ratio for x in r])}); "
+        f"CPU ratio {result.cpu_ratio:.2f} ({spread([x.cpu_ratio for x in r])}); "
+        f"p99 ratio {result.p99_ratio:.2f} ({spread([x.p99_ratio for x in r])}); "
+        f"RSS growth {result.rss_growth_mb:+.1f} MB"
+    )
 
 
 def spread(values: list[float]) -> str:
@@ -123,43 +147,47 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also serve the app from another checkout (A/B); repeatable",
+    )
     args = parser.parse_args()
     wrk = Wrk(ensure_installed())
-    with (
-        database.postgres_server() as (server_url, _),
-        database.bench_database(server_url) as url,
-    ):
+    with ExitStack() as stack:
+        server_url, _ = stack.enter_context(database.postgres_server())
+        url = stack.enter_context(database.bench_database(server_url))
         env = server_env(url)
         values: dict[str, Any] = {key.lower(): value for key, value in env.items()}
         settings = Settings(_env_file=None, **values)
         seeded = asyncio.run(database.seed_users(url, settings, 50))
-        with (
-            servers.running(
-                lambda port: servers.project_command(port, 1), env, name="project"
-            ) as project,
-            servers.running(
-                lambda port: servers.uvicorn_command(
-                    "bench.ceiling:create_app", port, 1, env["LOG_LEVEL"]
-                ),
-                env,
-                name="ceiling",
-            ) as ceiling,
-        ):
-            result = interleaved(
-                wrk,
-                project,
-                ceiling,
-                seeded,
-                rounds=args.rounds,
-                seconds=args.seconds,
-                connections=args.connections,
+
+        def project(port: int | str) -> list[str]:
+            return servers.project_command(port, 1)
+
+        def ceiling_command(port: int | str) -> list[str]:
+            return servers.uvicorn_command("bench.ceiling:create_app", port, 1, env["LOG_LEVEL"])
+
+        projects = {"project": stack.enter_context(servers.running(project, env, name="project"))}
+        for number, directory in enumerate(args.variant, start=1):
+            variant_env = {**env, "PYTHONPATH": str(Path(directory).resolve())}
+            projects[f"variant{number}"] = stack.enter_context(
+                servers.running(project, variant_env, name=f"variant{number}")
             )
-    print(
-        f"rps ratio median {result.rps_ratio:.2f} ({spread([r.rps_ratio for r in result.rounds])})"
-        f"; p99 ratio median {result.p99_ratio:.2f} "
-        f"({spread([r.p99_ratio for r in result.rounds])}); "
-        f"RSS growth {result.rss_growth_mb:+.1f} MB"
-    )
+        ceiling = stack.enter_context(servers.running(ceiling_command, env, name="ceiling"))
+        results = interleaved(
+            wrk,
+            projects,
+            ceiling,
+            seeded,
+            rounds=args.rounds,
+            seconds=args.seconds,
+            connections=args.connections,
+        )
+    for label, result in results.items():
+        print(summary(label, result))
 
 
 if __name__ == "__main__":
