@@ -20,6 +20,7 @@ from app.core.passwords import PasswordHasher
 from app.core.settings import Settings
 from app.core.tokens import TokenCodec
 from app.db.database import Database
+from app.db.read_router import ReadRouteMetrics
 from app.db.replica_health import ReplicaHealthChecker, ReplicaMetrics
 from app.db.schema_head import migration_heads
 from app.services.auth import AuthService, LoginPolicy
@@ -39,10 +40,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     keys = settings.token_keys()
     tokens = TokenCodec.from_settings(settings)
     replica_metrics = ReplicaMetrics(metrics.registry)  # exported on /metrics with the rest
+    read_metrics = ReadRouteMetrics(metrics.registry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(settings, metrics=metrics)
+        database = Database(settings, metrics=metrics, read_metrics=read_metrics)
         await database.open()
         app.state.database = database
         metrics.sample_pools(database.pools())

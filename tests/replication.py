@@ -11,6 +11,7 @@ from pathlib import Path
 import asyncpg
 
 from app.db import local
+from app.db.database import Database
 from tests.database import scratch_cluster
 
 # A bound on polling for a state change, only ever reached when something is broken: these
@@ -48,11 +49,7 @@ async def eventually(condition: Callable[[], Awaitable[bool]]) -> None:
 async def wait_for_replay(primary_url: str, replica_url: str) -> None:
     """Until the replica has replayed everything the primary has written so far (any
     database on either server will do: WAL is per cluster)."""
-    primary = await asyncpg.connect(primary_url)
-    try:
-        target = await primary.fetchval("SELECT pg_current_wal_insert_lsn()")
-    finally:
-        await primary.close()
+    target = await primary_position(primary_url)
     replica = await asyncpg.connect(replica_url)
 
     async def replayed() -> bool:
@@ -80,3 +77,27 @@ async def in_recovery(connection: asyncpg.Connection) -> bool:
     """True on a standby: the connection is a replica's."""
     answer: bool = await connection.fetchval("SELECT pg_is_in_recovery()")
     return answer
+
+
+async def primary_position(primary_url: str) -> int:
+    """Where the primary's WAL ends now."""
+    primary = await asyncpg.connect(primary_url)
+    try:
+        position: int = await primary.fetchval("SELECT pg_current_wal_insert_lsn()")
+        return position
+    finally:
+        await primary.close()
+
+
+async def until_checked_caught_up(database: Database, primary_url: str) -> None:
+    """Until the app's health checks have seen every replica replay what the primary has
+    written so far: from then on the read router sends any session's reads there."""
+    target = await primary_position(primary_url)
+
+    async def seen() -> bool:
+        return all(
+            replica.healthy and replica.replayed is not None and replica.replayed >= target
+            for replica in database.replicas.replicas
+        )
+
+    await eventually(seen)

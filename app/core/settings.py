@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     public_base_url: str | None = None
     _key_ring: KeyRing | None = PrivateAttr(default=None)
 
+    # Scale-out (docs/scaling.md). pgbouncer: PgBouncer in transaction pooling mode sits
+    # between every pool and its server, so connections carry no session state.
+    database_pooler: Literal["none", "pgbouncer"] = "none"
+
     @field_validator("database_url", "sentry_dsn", "sentry_release", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:

@@ -35,6 +35,22 @@ REQUIRED_CLAIMS = {
 }
 
 
+# The primary's WAL position after the session's last write, as an integer LSN.
+WAL_POSITION_CLAIM = "wal"
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    """What a verified access token says."""
+
+    subject: str
+    expires: int
+    # Where the primary's WAL stood after the write that issued this token (login, refresh):
+    # a replica may serve this session's reads once it has replayed that far
+    # (app/db/read_router.py). None: issued with no replica configured.
+    wal_position: int | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class IssuedToken:
     token: str
@@ -47,9 +63,9 @@ class TokenCodec:
         self._ttl = expires_minutes * 60
         self._issuer = issuer
         self._audience = audience
-        # token -> (subject, exp). Only fully verified tokens get in; insertion-ordered, so
-        # the oldest entry is the one dropped when full.
-        self._verified: dict[str, tuple[str, int]] = {}
+        # token -> its claims. Only fully verified tokens get in; insertion-ordered, so the
+        # oldest entry is the one dropped when full.
+        self._verified: dict[str, AccessClaims] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TokenCodec:
@@ -60,9 +76,9 @@ class TokenCodec:
             audience=settings.jwt_audience,
         )
 
-    def issue(self, subject: str) -> IssuedToken:
+    def issue(self, subject: str, *, wal_position: int | None = None) -> IssuedToken:
         now = int(time.time())
-        claims = {
+        claims: dict[str, Any] = {
             "sub": subject,
             "iat": now,
             "exp": now + self._ttl,
@@ -70,6 +86,8 @@ class TokenCodec:
             "aud": self._audience,
             "jti": uuid.uuid4().hex,
         }
+        if wal_position is not None:
+            claims[WAL_POSITION_CLAIM] = wal_position
         signing = self._keys.signing
         headers = None if signing.kid is None else {"kid": signing.kid}
         token = jwt.encode(claims, signing.signer, algorithm=signing.algorithm, headers=headers)
@@ -77,20 +95,23 @@ class TokenCodec:
 
     def subject(self, token: str) -> str:
         """The verified `sub` claim, or AuthenticationError for anything doubtful."""
+        return self.claims(token).subject
+
+    def claims(self, token: str) -> AccessClaims:
+        """The verified claims, or AuthenticationError for anything doubtful."""
         known = self._verified.get(token)
         if known is not None:
-            subject, expires = known
-            if time.time() < expires:
-                return subject
+            if time.time() < known.expires:
+                return known
             del self._verified[token]
             raise AuthenticationError("Invalid or expired token")
-        subject, expires = self._decode(token)
+        claims = self._decode(token)
         if len(self._verified) >= VERIFIED_CACHE_SIZE:
             del self._verified[next(iter(self._verified))]
-        self._verified[token] = (subject, expires)
-        return subject
+        self._verified[token] = claims
+        return claims
 
-    def _decode(self, token: str) -> tuple[str, int]:
+    def _decode(self, token: str) -> AccessClaims:
         header = read_header(token)
         key = self._keys.verifier(alg=header.alg, kid=header.kid)
         if key is None:
@@ -111,6 +132,9 @@ class TokenCodec:
             raise AuthenticationError("Invalid or expired token") from exc
         subject = claims.get("sub")
         expires = claims.get("exp")
+        position = claims.get(WAL_POSITION_CLAIM)
         if not isinstance(subject, str) or not subject or not isinstance(expires, int):
             raise AuthenticationError("Invalid or expired token")
-        return subject, expires
+        if position is not None and (type(position) is not int or position < 0):
+            raise AuthenticationError("Invalid or expired token")
+        return AccessClaims(subject=subject, expires=expires, wal_position=position)

@@ -1,6 +1,7 @@
 """Connection pools for the process: opened and closed by the app's lifespan.
 
-One pool for the primary, and one per DATABASE_REPLICA_URLS entry ("replica-0", ...).
+One pool for the primary, and one per DATABASE_REPLICA_URLS entry ("replica-0", ...), each
+opened as DATABASE_POOLER says (app/db/pooler.py).
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ import asyncpg
 
 from app.core.metrics import Metrics
 from app.core.settings import Settings
+from app.db import pooler
 from app.db.monitor import DatabaseHooks, DatabaseMonitor
+from app.db.read_router import ReadRouteMetrics, ReadRouter
 from app.db.replicas import Replica, ReplicaSet
 from app.db.uow import UnitOfWork
 
@@ -19,21 +22,31 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
 
     By default every release sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
     RESET ALL`. This code never leaves session state behind: settings are fixed at connect
-    (`server_settings`), and it takes no advisory locks, holds no cursors outside a
-    transaction and does not LISTEN. asyncpg still rolls back an open transaction before
-    calling this, so a failed request cannot pass one on. Anything that starts using
-    session state (SET without LOCAL, LISTEN, session advisory locks) must undo it itself.
+    (`server_settings`) or SET LOCAL per transaction (behind PgBouncer), and it takes no
+    advisory locks, holds no cursors outside a transaction and does not LISTEN. asyncpg
+    still rolls back an open transaction before calling this, so a failed request cannot
+    pass one on. Anything that starts using session state (SET without LOCAL, LISTEN,
+    session advisory locks) must undo it itself.
     """
 
 
 class Database:
-    def __init__(self, settings: Settings, *, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        metrics: Metrics | None = None,
+        read_metrics: ReadRouteMetrics | None = None,
+    ) -> None:
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set")
         self._url = settings.database_url
         self._settings = settings
         self._pool: asyncpg.Pool | None = None
         self.replicas = ReplicaSet([])
+        self._read_metrics = read_metrics
+        self._router = ReadRouter(self.replicas)
+        self._transaction_setup = pooler.transaction_setup(settings)
         self._hooks = DatabaseHooks()
         if metrics is not None:
             self._hooks = DatabaseMonitor(
@@ -58,6 +71,10 @@ class Database:
     async def open(self) -> None:
         s = self._settings
         self._pool = await self._create_pool(self._url, "primary", min_size=s.db_pool_min_size)
+        if pooler.behind_pgbouncer(s):
+            await pooler.warn_without_role_timeout(
+                self._pool, timeout_seconds=s.db_acquire_timeout_seconds
+            )
         replicas = []
         for index, url in enumerate(s.replica_urls):
             name = f"replica-{index}"
@@ -66,6 +83,7 @@ class Database:
             pool = await self._create_pool(url, name, min_size=0)
             replicas.append(Replica(name=name, url=url, pool=pool))
         self.replicas = ReplicaSet(replicas)
+        self._router = ReadRouter(self.replicas, metrics=self._read_metrics)
 
     async def _create_pool(self, url: str, name: str, *, min_size: int) -> asyncpg.Pool:
         s = self._settings
@@ -74,19 +92,17 @@ class Database:
             min_size=min(min_size, s.db_pool_max_size),
             max_size=s.db_pool_max_size,
             timeout=s.db_acquire_timeout_seconds,  # connect timeout for new connections
-            server_settings={
-                # The pool's name shows in pg_stat_activity on the server it runs on.
-                "application_name": "auth-service" if name == "primary" else f"auth-service/{name}",
-                "statement_timeout": str(s.db_statement_timeout_ms),
-                # A crashed request must never pin locks with an idle open transaction.
-                "idle_in_transaction_session_timeout": str(max(s.db_statement_timeout_ms, 10000)),
-            },
             reset=_keep_session,
+            # The pool's name shows in pg_stat_activity on the server it runs on.
+            **pooler.connect_options(
+                s, application_name="auth-service" if name == "primary" else f"auth-service/{name}"
+            ),
         )
 
     async def close(self) -> None:
         pools = list(self.pools().values())
         self._pool, self.replicas = None, ReplicaSet([])
+        self._router = ReadRouter(self.replicas)
         for pool in pools:
             await pool.close()
 
@@ -94,6 +110,7 @@ class Database:
         return UnitOfWork(
             self.pool,
             acquire_timeout=self._settings.db_acquire_timeout_seconds,
-            replicas=self.replicas or None,
+            router=self._router or None,
             hooks=self._hooks,
+            transaction_setup=self._transaction_setup,
         )

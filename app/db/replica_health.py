@@ -1,12 +1,16 @@
 """The background check that decides which replicas take reads: reachable, still a standby,
 and no further behind the primary than DB_REPLICA_MAX_LAG_SECONDS.
 
-Lag is measured the way PostgreSQL measures `pg_stat_replication.replay_lag`: each round
-notes where the primary's flushed WAL ends and when; a replica that has not replayed up to a
-position noted at time t is at least `now - t` behind. Unlike `now() -
-pg_last_xact_replay_timestamp()` on the standby, this reads 0 on an idle primary (no false
-alarm after a quiet hour) and keeps growing when the standby loses its primary (its own
-clock would say it is up to date). The resolution is one check interval.
+Lag is measured against the primary's WAL, not the standby's clock: each round notes where
+the primary's flushed WAL ends and when. A replica lacks only WAL written after the last
+time the primary was seen ending at or before the replica's replay position, so its lag is
+at most `now` minus that time, and this upper bound is what counts. It reads 0 when the
+replica has everything (an idle primary raises no false alarm after a quiet hour), grows
+when the standby loses its primary or its replay is paused (`now() -
+pg_last_xact_replay_timestamp()` would say "up to date" in the first case and, right after
+a pause, "a few ms" in the second), and over-reads by at most one check interval. So a
+change on the primary stops being hidden by a stalled replica within
+DB_REPLICA_MAX_LAG_SECONDS plus one DB_REPLICA_CHECK_INTERVAL_SECONDS (docs/security.md).
 """
 
 from __future__ import annotations
@@ -17,11 +21,13 @@ import logging
 import math
 import time
 from collections import deque
+from dataclasses import dataclass
 
 import asyncpg
 from prometheus_client import CollectorRegistry, Gauge
 
 from app.core.settings import Settings
+from app.db import pooler
 from app.db.replicas import Replica, ReplicaSet
 
 logger = logging.getLogger("app.db.replicas")
@@ -62,25 +68,41 @@ class ReplicaMetrics:
         self.healthy.labels(pool=replica.name).set(1 if replica.healthy else 0)
 
 
+@dataclass(slots=True)
+class _Seen:
+    """A position of the primary's WAL end, and the first and last time a check saw it."""
+
+    first: float
+    last: float
+    lsn: int
+
+
 class WalTimeline:
-    """When the primary's WAL reached which position, to turn a replay position into seconds."""
+    """Where the primary's WAL ended when, to turn a replay position into seconds of lag."""
 
     def __init__(self, retention_seconds: float) -> None:
         self._retention = retention_seconds
-        self._samples: deque[tuple[float, int]] = deque()  # (monotonic time, LSN), oldest first
+        self._samples: deque[_Seen] = deque()  # oldest first, one per position
 
     def record(self, at: float, lsn: int) -> None:
-        # Only the first time a position is seen counts: that is when the WAL existed.
-        if not self._samples or lsn > self._samples[-1][1]:
-            self._samples.append((at, lsn))
-        while len(self._samples) > 1 and self._samples[0][0] < at - self._retention:
+        if self._samples and lsn <= self._samples[-1].lsn:
+            self._samples[-1].last = at  # still there: no later WAL existed until now
+        else:
+            self._samples.append(_Seen(first=at, last=at, lsn=lsn))
+        while len(self._samples) > 1 and self._samples[0].last < at - self._retention:
             self._samples.popleft()
 
     def lag(self, replayed: int, now: float) -> float:
-        """Seconds since the primary had WAL the replica has not replayed (0 if none)."""
-        for at, lsn in self._samples:
-            if lsn > replayed:
-                return max(0.0, now - at)
+        """At most how many seconds the replica is behind: since the primary was last seen
+        with no WAL the replica lacks; 0 when it has all the primary had at the last look.
+        When it lacks even the oldest position kept, the best known is since that position
+        was first seen."""
+        previous: _Seen | None = None
+        for seen in self._samples:
+            if seen.lsn > replayed:
+                since = seen.first if previous is None else previous.last
+                return max(0.0, now - since)
+            previous = seen
         return 0.0
 
 
@@ -98,8 +120,10 @@ class ReplicaHealthChecker:
         interval_seconds: float,
         timeout_seconds: float,
         metrics: ReplicaMetrics | None = None,
+        behind_pgbouncer: bool = False,
     ) -> None:
         self._primary = primary
+        self._behind_pgbouncer = behind_pgbouncer
         self._replicas = replicas
         self._max_lag = max_lag_seconds
         self._interval = interval_seconds
@@ -125,6 +149,7 @@ class ReplicaHealthChecker:
             interval_seconds=settings.db_replica_check_interval_seconds,
             timeout_seconds=settings.db_acquire_timeout_seconds,
             metrics=metrics,
+            behind_pgbouncer=pooler.behind_pgbouncer(settings),
         )
 
     async def start(self) -> None:
@@ -171,11 +196,14 @@ class ReplicaHealthChecker:
             in_recovery, replayed = await self._probe(replica)
         except _PROBE_ERRORS as exc:
             self._forget_connection(replica)
+            replica.replayed = None
             self._set(replica, healthy=False, lag=math.nan, reason=f"unreachable ({exc!r})")
             return
         if not in_recovery:  # promoted, or not a standby at all: not a copy of our primary
+            replica.replayed = None
             self._set(replica, healthy=False, lag=math.nan, reason="not in recovery")
             return
+        replica.replayed = replayed  # what the read router compares sessions' positions with
         lag = self._timeline.lag(replayed or 0, time.monotonic())
         within = lag <= self._max_lag
         self._set(replica, healthy=within, lag=lag, reason=None if within else f"lag {lag:.1f}s")
@@ -187,6 +215,8 @@ class ReplicaHealthChecker:
                 replica.url,
                 timeout=self._timeout,
                 server_settings={"application_name": f"auth-service/{replica.name}/health"},
+                # Behind PgBouncer a prepared statement may be gone at the next transaction.
+                **({"statement_cache_size": 0} if self._behind_pgbouncer else {}),
             )
             self._connections[replica.name] = connection
         row = await connection.fetchrow(REPLICA_STATE, timeout=self._timeout)

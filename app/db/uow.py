@@ -4,8 +4,9 @@ It acquires a pooled connection on first use only, shares it with every reposito
 (`uow.users`), nests transactions as savepoints, and always gives the connection back.
 
 With replicas configured it also routes reads: a read marked `replica_ok` goes to the next
-healthy replica, until the request uses the primary for anything; from then on every read
-goes to the primary, so a request sees its own writes and never reads older data after
+healthy replica that has replayed the session's last write (`reads_after`, see
+app/db/read_router.py), until the request uses the primary for anything; from then on every
+read goes to the primary, so a request sees its own writes and never reads older data after
 newer. A request holds at most one connection per pool (one replica, the primary).
 """
 
@@ -20,7 +21,8 @@ import asyncpg
 from app.core.errors import DatabaseError, DatabaseUnavailableError
 from app.core.logging import get_logger
 from app.db.monitor import DatabaseHooks
-from app.db.replicas import Replica, ReplicaSet
+from app.db.read_router import ReadRouter
+from app.db.replicas import Replica
 from app.repositories.base import database_errors
 from app.repositories.login_attempts import LoginAttemptRepository
 from app.repositories.refresh_tokens import RefreshTokenRepository
@@ -28,6 +30,8 @@ from app.repositories.schema import SchemaRepository
 from app.repositories.users import UserRepository
 
 logger = get_logger("app.db")
+
+WAL_INSERT_POSITION = "SELECT pg_current_wal_insert_lsn()"
 
 
 class UnitOfWork:
@@ -37,8 +41,9 @@ class UnitOfWork:
         *,
         acquire_timeout: float,
         connection: asyncpg.Connection | None = None,
-        replicas: ReplicaSet | None = None,
+        router: ReadRouter | None = None,
         hooks: DatabaseHooks | None = None,
+        transaction_setup: str | None = None,
     ) -> None:
         self._pool = pool
         self._hooks = hooks or DatabaseHooks()  # the app's DatabaseMonitor: metrics, leak watch
@@ -46,9 +51,12 @@ class UnitOfWork:
         # A connection handed in (tests) is borrowed: it is never released here.
         self._connection = connection
         self._owns_connection = False
-        self._replicas = replicas
+        self._router = router
         self._replica: tuple[Replica, asyncpg.Connection] | None = None
-        self._primary_only = replicas is None  # set for good once the primary serves us
+        self._primary_only = router is None  # set for good once the primary serves us
+        self._read_after: int | None = None
+        # Run after each outermost BEGIN (SET LOCAL timeouts behind PgBouncer: app/db/pooler.py).
+        self._transaction_setup = transaction_setup
         self.users = UserRepository(self, self._hooks)
         self.login_attempts = LoginAttemptRepository(self, self._hooks)
         self.refresh_tokens = RefreshTokenRepository(self, self._hooks)
@@ -62,6 +70,27 @@ class UnitOfWork:
     @property
     def holds_connection(self) -> bool:
         return self._connection is not None
+
+    def reads_after(self, position: int | None) -> None:
+        """This request's replica-safe reads need a replica that has replayed WAL `position`
+        (the session's last write); None: any healthy replica will do."""
+        self._read_after = position
+
+    async def wal_position(self) -> int | None:
+        """Where the primary's WAL ends now, for a session to carry after its write; None
+        when no replica is configured (nobody would ever ask).
+
+        Call it after the write's transaction commits: read inside, it would precede the
+        commit record, and a replica replayed that far would not show the write yet. The
+        insert position, not the flushed one: with synchronous_commit off the commit may
+        not be flushed yet, and a replica reaching this position has the commit all the same.
+        """
+        if self._router is None:
+            return None
+        connection = await self.connection()
+        with database_errors("wal_position"):
+            position: int = await connection.fetchval(WAL_INSERT_POSITION)
+        return position
 
     async def connection(self, *, replica_ok: bool = False) -> asyncpg.Connection:
         # replica_ok marks a read the caller accepts from a replica; with no replica
@@ -88,8 +117,8 @@ class UnitOfWork:
         is healthy or the chosen one cannot be reached (the read goes to the primary)."""
         if self._replica is not None:
             return self._replica[1]
-        assert self._replicas is not None  # _primary_only is set when there are none
-        replica = self._replicas.next_healthy()
+        assert self._router is not None  # _primary_only is set when there are none
+        replica = self._router.replica_for(self._read_after)
         if replica is None:
             return None
         try:
@@ -114,13 +143,25 @@ class UnitOfWork:
         self._primary_only = True
         return True
 
+    def replica_missed(self, connection: asyncpg.Connection) -> bool:
+        """Whether `connection` was this request's replica, which found nothing: it may
+        just not have replayed the row yet, so the request moves to the primary for good
+        and the caller asks there before answering "not found"."""
+        if self._replica is None or self._replica[1] is not connection:
+            return False
+        self._primary_only = True
+        return True
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
         """BEGIN when outermost, SAVEPOINT when nested (also inside a transaction opened
         outside the app). The outermost block commits on success, rolls back on error."""
         connection = await self.connection()
+        outermost = not connection.is_in_transaction()
         with database_errors("transaction"):
             async with connection.transaction():
+                if outermost and self._transaction_setup is not None:
+                    await connection.execute(self._transaction_setup)
                 yield
 
     async def release(self) -> None:

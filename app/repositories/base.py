@@ -35,6 +35,8 @@ class Connector(Protocol):
 
     def replica_failed(self, connection: asyncpg.Connection, error: DatabaseError) -> bool: ...
 
+    def replica_missed(self, connection: asyncpg.Connection) -> bool: ...
+
 
 T = TypeVar("T")
 
@@ -99,16 +101,21 @@ class Repository:
         *,
         replica_ok: bool = False,
     ) -> T:
-        """Run a read; with `replica_ok` it may be served by a replica, and a replica that
-        fails it (connection lost, shut down, query cancelled by recovery) gets it retried
-        once on the primary. `query` must only read: it may run twice."""
+        """Run a read; with `replica_ok` it may be served by a replica. A replica that fails
+        it (connection lost, shut down, query cancelled by recovery), or finds nothing (None:
+        it may not have replayed the row yet), gets it retried once on the primary, so a
+        valid token is never refused on a replica's word alone. `query` must only read: it
+        may run twice."""
         used: asyncpg.Connection | None = None
         try:
             async with self._connection(operation, replica_ok=replica_ok) as conn:
                 used = conn
-                return await query(conn)
+                result = await query(conn)
         except DatabaseError as exc:
             if used is None or not self._connector.replica_failed(used, exc):
                 raise
+        else:
+            if result is not None or not self._connector.replica_missed(used):
+                return result
         async with self._connection(operation) as conn:
             return await query(conn)

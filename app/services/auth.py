@@ -92,11 +92,14 @@ class AuthService:
                 refresh_token = None
                 if issue_refresh_token:
                     refresh_token = await self._issue_refresh_token(uow, user.id, uuid.uuid4())
+            position = await uow.wal_position()  # after the commit: see read_router.py
         except DatabaseError as exc:
             # "Wrong password" while the database is down would mislead and feed lockouts.
             raise ServiceUnavailableError(retry_after=5) from exc
         return LoginResult(
-            user=updated, access=self._tokens.issue(str(user.id)), refresh_token=refresh_token
+            user=updated,
+            access=self._tokens.issue(str(user.id), wal_position=position),
+            refresh_token=refresh_token,
         )
 
     async def refresh(self, uow: UnitOfWork, *, refresh_token: str) -> TokenPair:
@@ -115,7 +118,11 @@ class AuthService:
                 if not user.is_active:
                     raise AuthorizationError("User is inactive")
                 new_token = await self._issue_refresh_token(uow, user.id, grant.family_id)
-                return TokenPair(access=self._tokens.issue(str(user.id)), refresh_token=new_token)
+                subject = str(user.id)
+        if grant is not None:
+            position = await uow.wal_position()  # after the commit: see read_router.py
+            access = self._tokens.issue(subject, wal_position=position)
+            return TokenPair(access=access, refresh_token=new_token)
         await uow.refresh_tokens.revoke_family_if_spent(token_hash)
         raise AuthenticationError(INVALID_REFRESH_TOKEN)
 
@@ -152,12 +159,14 @@ class AuthService:
             await uow.refresh_tokens.revoke_all_of_user(user.id)
 
     async def user_for_token(self, uow: UnitOfWork, token: str) -> User:
-        """The active user a valid access token names; the read may go to a replica."""
-        subject = self._tokens.subject(token)
+        """The active user a valid access token names; the read may go to a replica that has
+        replayed the session's last write (app/db/read_router.py)."""
+        claims = self._tokens.claims(token)
         try:
-            user_id = UUID(subject)
+            user_id = UUID(claims.subject)
         except ValueError as exc:
             raise AuthenticationError("Invalid or expired token") from exc
+        uow.reads_after(claims.wal_position)
         user = await uow.users.get_by_id(user_id, replica_ok=True)
         if user is None:  # deleted since the token was issued
             raise AuthenticationError("Invalid or expired token")

@@ -15,6 +15,7 @@ import pytest
 
 from app.db.local import LocalCluster, create_database, drop_database
 from tests.database import migrated_template, throwaway_cluster, unique_name, with_database
+from tests.pgbouncer import Bouncer, pgbouncer, pgbouncer_missing
 from tests.replication import (
     basebackup_missing,
     set_replay_paused,
@@ -69,3 +70,18 @@ async def replicated(
         replica_server.start()
     await set_replay_paused(replica_url, False)
     await drop_database(replication_primary, name)
+
+
+@pytest.fixture(scope="session")
+def suite_bouncer(server_url: str) -> Iterator[Bouncer]:
+    """PgBouncer in transaction mode in front of the suite's server, any database name."""
+    if (reason := pgbouncer_missing()) is not None:
+        pytest.skip(reason)
+    with pgbouncer({"*": server_url}) as bouncer:
+        yield bouncer
+
+
+@pytest.fixture
+def bounced_database(own_database: str, suite_bouncer: Bouncer) -> str:
+    """The test's own database, reached through PgBouncer."""
+    return suite_bouncer.url(own_database.rpartition("/")[2])

@@ -138,8 +138,19 @@ async def test_read_your_writes_with_replay_paused(
             assert reread is not None and reread.email == "ryw@example.com"
         finally:
             await uow.close()
-        # The replica really is behind: a request that wrote nothing reads it and misses.
-        assert await read_user(database, user.id) == (False, False)
+        # The replica really is behind, and a request that wrote nothing, missing the user
+        # there, asks the primary before answering "not found".
+        replica = await asyncpg.connect(replicated.replica_url)
+        try:
+            assert await replica.fetchval("SELECT count(*) FROM users") == 0
+        finally:
+            await replica.close()
+        assert await read_user(database, user.id) == (True, True)
+
+
+async def test_nothing_found_anywhere_is_not_found(replicated: Replicated) -> None:
+    async with database_on(replicated) as (database, _):
+        assert await read_user(database, UUID(int=1)) == (False, True)
 
 
 async def test_a_request_holds_at_most_one_connection_per_pool(replicated: Replicated) -> None:
@@ -150,15 +161,17 @@ async def test_a_request_holds_at_most_one_connection_per_pool(replicated: Repli
             busy: int = pool.get_size() - pool.get_idle_size()
             return busy
 
+        user_id = await create_user(database)
+        await wait_for_replay(replicated.primary_url, replicated.replica_url)
         uow = database.unit_of_work()
         try:
             for _ in range(3):
-                await uow.users.get_by_id(UUID(int=1), replica_ok=True)
+                await uow.users.get_by_id(user_id, replica_ok=True)
             assert (in_use(primary), in_use(replica)) == (0, 1)
             await create_user(database, "other@example.com")  # another request, for contrast
             async with uow.transaction():
                 await uow.users.create(email="w@example.com", password_hash="x", full_name=None)
-            await uow.users.get_by_id(UUID(int=1), replica_ok=True)
+            await uow.users.get_by_id(user_id, replica_ok=True)
             assert (in_use(primary), in_use(replica)) == (1, 1)
         finally:
             await uow.close()

@@ -9,7 +9,12 @@ from app.db.database import Database
 from app.db.local import free_port
 from tests.conftest import client_for, live_app, login, register
 from tests.db.conftest import Replicated
-from tests.replication import eventually, set_replay_paused, wait_for_replay
+from tests.replication import (
+    eventually,
+    set_replay_paused,
+    until_checked_caught_up,
+    wait_for_replay,
+)
 
 
 def metrics_text(application: FastAPI) -> str:
@@ -45,7 +50,7 @@ async def test_users_me_is_served_by_the_replica(replicated: Replicated) -> None
         async with client_for(application) as http:
             await register(http)
             headers = {"Authorization": f"Bearer {await login(http)}"}
-            await wait_for_replay(replicated.primary_url, replicated.replica_url)
+            await until_checked_caught_up(database, replicated.primary_url)
 
             await set_replay_paused(replicated.replica_url, True)
             await deactivate(database, "ada@example.com")
