@@ -14,6 +14,7 @@ from app.api.errors import install_error_handlers
 from app.api.middleware import RequestMiddleware
 from app.api.routes import attach_routes
 from app.core.errortracking import init_error_tracking
+from app.core.gc_tuning import tune_after_start_up
 from app.core.logging import access_logger, configure_logging
 from app.core.metrics import Metrics
 from app.core.passwords import PasswordHasher
@@ -54,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             await replica_health.start()  # no task at all without replicas
             await hasher.warm_up()
+            if settings.gc_tuning:
+                tune_after_start_up()
             yield
         finally:
             await replica_health.stop()
