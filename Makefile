@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint migrate rollback validate-schema bench db-stop clean
+.PHONY: install run test test-fast lint migrate rollback validate-schema bench db-stop clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -25,6 +25,12 @@ run: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The in-process savepoint tests only: no cluster, process, browser, timing or slow test
+# (the markers in pyproject.toml; docs/testing.md). For the edit-test loop; `make test` is the gate.
+FAST := not (cluster or process or browser or timing or slow)
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "$(FAST)" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check app tests alembic $(wildcard bench)
@@ -49,7 +55,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 db-stop: $(STAMP)
-	$(BIN)/python -c 'from app.db.local import LocalCluster; from app.db.urls import DEV_DATA_DIR; c = LocalCluster(DEV_DATA_DIR.resolve()); c.running and c.stop()'
+	$(BIN)/python -c 'from app.db.local import stop_dev_cluster; from app.db.urls import DEV_DATA_DIR; stop_dev_cluster(DEV_DATA_DIR)'
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

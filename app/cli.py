@@ -14,6 +14,7 @@ from pydantic import ValidationError as SettingsError
 from app.cli_keys import keys_cli
 from app.core.models import User
 from app.core.settings import ConfigError, Settings
+from app.mail_cli import mail_cli
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 db_cli = typer.Typer(no_args_is_help=True, help="Database migrations (alembic).")
@@ -21,6 +22,7 @@ users_cli = typer.Typer(no_args_is_help=True, help="Manage users.")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(users_cli, name="users")
 cli.add_typer(keys_cli, name="keys")
+cli.add_typer(mail_cli, name="mail")  # its own module: app/mail_cli.py
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,7 +91,8 @@ def serve(
 def _alembic_config(url: str):  # type: ignore[no-untyped-def]
     from alembic.config import Config
 
-    config = Config(str(ROOT / "alembic.ini"))
+    # stdout as it is now (alembic's default is sys.stdout when alembic was imported).
+    config = Config(str(ROOT / "alembic.ini"), stdout=sys.stdout)
     config.set_main_option("script_location", str(ROOT / "alembic"))
     config.attributes["database_url"] = url
     return config

@@ -15,10 +15,13 @@ from app.api.middleware import RequestMiddleware
 from app.api.routes import attach_routes
 from app.core.errortracking import init_error_tracking
 from app.core.gc_tuning import tune_after_start_up
-from app.core.logging import access_logger, configure_logging
+from app.core.logging import access_logger, configure_logging, get_logger
+from app.core.mail import MailTemplates
+from app.core.mail_metrics import MailMetrics
 from app.core.metrics import Metrics
 from app.core.passwords import PasswordHasher
 from app.core.settings import Settings
+from app.core.smtp import MailTransport
 from app.core.tokens import TokenCodec
 from app.db.database import Database
 from app.db.read_router import ReadRouteMetrics
@@ -26,8 +29,14 @@ from app.db.replica_health import ReplicaHealthChecker, ReplicaMetrics
 from app.db.schema_head import migration_heads
 from app.services.auth import AuthService, LoginPolicy
 from app.services.discovery import DiscoveryService
+from app.services.email_verification import EmailVerificationService
+from app.services.mail_delivery import DeliveryPolicy, OutboxWorker, mail_transport
+from app.services.one_time_links import LinkMailer, LinkPolicy
+from app.services.password_reset import PasswordResetService
 from app.services.readiness import ReadinessService
 from app.services.users import UserService
+
+logger = get_logger("app.mail")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -42,6 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     tokens = TokenCodec.from_settings(settings)
     replica_metrics = ReplicaMetrics(metrics.registry)  # exported on /metrics with the rest
     read_metrics = ReadRouteMetrics(metrics.registry)
+    mail_metrics = MailMetrics(metrics.registry)
+    transport = mail_transport(settings)  # a bad SMTP_URL stops start-up here
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,13 +63,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         replica_health = ReplicaHealthChecker.configured(
             database.pool, database.replicas, settings, metrics=replica_metrics
         )
+        worker = _outbox_worker(settings, database, transport, mail_metrics)
         try:
             await replica_health.start()  # no task at all without replicas
             await hasher.warm_up()
+            if worker is not None:
+                worker.start()
             if settings.gc_tuning:
-                tune_after_start_up()
+                tune_after_start_up()  # last: everything start-up made is frozen
             yield
         finally:
+            if worker is not None:
+                await worker.shutdown()  # before the pool closes: claims are handed back
             await replica_health.stop()
             await database.close()
             metrics.process_exiting()
@@ -85,12 +101,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.readiness = ReadinessService(migration_heads=migration_heads())
-    app.state.user_service = UserService(hasher=hasher)
+    mailer = LinkMailer(
+        templates=MailTemplates(), policy=LinkPolicy.from_settings(settings), metrics=mail_metrics
+    )
+    verification = EmailVerificationService(mailer=mailer)
+    app.state.email_verification = verification
+    app.state.password_reset = PasswordResetService(hasher=hasher, mailer=mailer)
+    app.state.user_service = UserService(hasher=hasher, verification=verification)
     policy = LoginPolicy(
         max_failures=settings.login_max_failures,
         max_failures_per_address=settings.login_max_failures_per_address,
         window_seconds=settings.login_failure_window_seconds,
         refresh_token_ttl=timedelta(days=settings.refresh_token_expires_days),
+        require_verified_email=settings.require_verified_email,
     )
     app.state.auth_service = AuthService(hasher=hasher, tokens=tokens, policy=policy)
     app.state.discovery = DiscoveryService(
@@ -107,3 +130,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     attach_routes(app)
     return app
+
+
+def _outbox_worker(
+    settings: Settings, database: Database, transport: MailTransport | None, metrics: MailMetrics
+) -> OutboxWorker | None:
+    """The lifespan's outbox worker, or None: MAIL_WORKER=false, or nowhere to send."""
+    if not settings.mail_worker:
+        return None
+    if transport is None:
+        if settings.app_env == "production":
+            logger.warning(
+                "SMTP_URL is not set: mails stay queued in the outbox until a worker with "
+                "SMTP_URL delivers them (auth-service mail deliver)"
+            )
+        return None
+    return OutboxWorker(
+        unit_of_work=database.unit_of_work,
+        transport=transport,
+        mail_from=settings.mail_from,
+        metrics=metrics,
+        policy=DeliveryPolicy.from_settings(settings),
+    )

@@ -23,8 +23,8 @@ from app.core.settings import Settings
 from app.core.tokens import TokenCodec
 from app.db import local
 from app.db.uow import UnitOfWork
-from tests.database import alembic_config, with_database
-from tests.database import postgres_server as test_server
+from tests.support.database import alembic_config, with_database
+from tests.support.database import postgres_server as test_server
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 (the seeded users' password)
 

@@ -33,7 +33,7 @@ import httpx
 
 from app.db.local import LocalCluster, create_database, free_port
 from bench.wrk import LoadResult, Wrk, ensure_installed
-from tests.pgbouncer import pgbouncer
+from tests.support.pgbouncer import pgbouncer
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "bench"

@@ -16,6 +16,8 @@ from app.core.models import User
 from app.db.uow import UnitOfWork
 from app.services.auth import AuthService
 from app.services.discovery import DiscoveryService
+from app.services.email_verification import EmailVerificationService
+from app.services.password_reset import PasswordResetService
 from app.services.readiness import ReadinessService
 from app.services.users import UserService
 
@@ -49,6 +51,16 @@ async def get_user_service(request: Request) -> UserService:
     return service
 
 
+async def get_password_reset(request: Request) -> PasswordResetService:
+    service: PasswordResetService = request.app.state.password_reset
+    return service
+
+
+async def get_email_verification(request: Request) -> EmailVerificationService:
+    service: EmailVerificationService = request.app.state.email_verification
+    return service
+
+
 async def get_readiness(request: Request) -> ReadinessService:
     service: ReadinessService = request.app.state.readiness
     return service
@@ -68,6 +80,8 @@ async def get_client_address(request: Request) -> str:
 Auth = Annotated[AuthService, Depends(get_auth_service)]
 ClientAddress = Annotated[str, Depends(get_client_address)]
 Users = Annotated[UserService, Depends(get_user_service)]
+PasswordResets = Annotated[PasswordResetService, Depends(get_password_reset)]
+EmailVerifications = Annotated[EmailVerificationService, Depends(get_email_verification)]
 Readiness = Annotated[ReadinessService, Depends(get_readiness)]
 AppMetrics = Annotated[Metrics, Depends(get_metrics)]
 

@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from app.core.models import User
+from app.core.one_time_tokens import MAX_TOKEN_CHARS as MAX_ONE_TIME_TOKEN_CHARS
 from app.core.passwords import MIN_PASSWORD_CHARS
 from app.core.refresh_tokens import MAX_TOKEN_CHARS
 
@@ -89,6 +90,11 @@ RefreshToken = Annotated[
 ]
 
 
+# Any string up to a bound, not even plain_text: every token that is not live (unknown,
+# spent, expired, malformed, empty) gets the same 400, decided by the lookup.
+OneTimeToken = Annotated[str, Field(max_length=MAX_ONE_TIME_TOKEN_CHARS)]
+
+
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -137,11 +143,33 @@ class PasswordChange(_Input):
     new_password: NewPassword
 
 
+class PasswordResetRequest(_Input):
+    email: LoginEmail  # any string: a malformed address gets the same 202 as an unknown one
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"email": "ada@example.com"}]}
+    )
+
+
+class PasswordResetConfirm(_Input):
+    token: OneTimeToken = Field(description="The `token` query parameter of the mailed link")
+    new_password: NewPassword
+
+
+class EmailVerification(_Input):
+    token: OneTimeToken = Field(description="The `token` query parameter of the mailed link")
+
+
+class AcceptedOut(BaseModel):
+    status: Literal["accepted"] = "accepted"
+
+
 _USER_EXAMPLE: dict[str, JsonValue] = {
     "id": "6f1c2b9e-3d4a-4e8f-9b61-2f0c8a7d5e13",
     "email": "ada@example.com",
     "full_name": "Ada Lovelace",
     "is_active": True,
+    "email_verified": True,
     "created_at": "2026-11-27T09:30:00Z",
     "last_login": "2026-11-27T09:31:12Z",
 }
@@ -155,6 +183,7 @@ class UserOut(BaseModel):
     email: str
     full_name: str | None
     is_active: bool
+    email_verified: bool
     created_at: datetime
     last_login: datetime | None
 
@@ -165,6 +194,7 @@ class UserOut(BaseModel):
             email=user.email,
             full_name=user.full_name,
             is_active=user.is_active,
+            email_verified=user.email_verified,
             created_at=user.created_at,
             last_login=user.last_login,
         )

@@ -23,6 +23,15 @@ class AppError(Exception):
         return {}
 
 
+class InvalidTokenError(AppError):
+    """A one-time token (password reset, email verification) that is not live: unknown,
+    spent, expired or malformed. One answer for all, so none can be told apart."""
+
+    status_code = 400
+    type = "InvalidTokenError"
+    default_message = "The link is invalid or has expired"
+
+
 class ValidationError(AppError):
     status_code = 422
     type = "ValidationError"

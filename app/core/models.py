@@ -17,6 +17,7 @@ class User:
     created_at: datetime
     updated_at: datetime
     last_login: datetime | None
+    email_verified: bool
     # repr=False: a hash must never reach a log line through repr() of a user.
     password_hash: str = field(repr=False)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.core.keys import HMAC_ALGORITHMS, KeyFileError, KeyRing, TokenKey, load_key_file
@@ -73,6 +73,32 @@ class Settings(BaseSettings):
     # Scale-out (docs/scaling.md). pgbouncer: PgBouncer in transaction pooling mode sits
     # between every pool and its server, so connections carry no session state.
     database_pooler: Literal["none", "pgbouncer"] = "none"
+
+    # --- Account recovery, email verification, the mail outbox (docs/operations.md) ---
+    password_reset_token_minutes: int = Field(default=30, ge=1)
+    email_verify_token_hours: int = Field(default=48, ge=1)
+    # The pages the mails link to (your frontend); `?token=...` is appended.
+    password_reset_url: str = "http://127.0.0.1:8000/reset-password"  # noqa: S105 (a URL)
+    email_verify_url: str = "http://127.0.0.1:8000/verify-email"
+    require_verified_email: bool = False
+    # smtp://[user:pass@]host:port[?starttls=true] or smtps://...; unset: development logs
+    # mails, production keeps them queued (and warns at start-up).
+    smtp_url: SecretStr | None = None
+    mail_from: str = "auth-service <no-reply@localhost>"
+    mail_worker: bool = True  # the server runs an outbox worker in its lifespan
+    # Silent throttles (the answer stays 202): reset mails per account and reset mails
+    # requested from one client address, each per hour; the per-account one also bounds
+    # verification re-sends.
+    password_reset_max_per_hour: int = Field(default=3, ge=1)
+    password_reset_max_per_address: int = Field(default=20, ge=1)
+    # Delivery: attempts before a mail is dead, and the cap on the backoff between them.
+    mail_max_attempts: int = Field(default=10, ge=1)
+    mail_retry_max_seconds: float = Field(default=300.0, gt=0)
+
+    @field_validator("smtp_url", mode="before")
+    @classmethod
+    def _empty_smtp_url_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("database_url", "sentry_dsn", "sentry_release", mode="before")
     @classmethod

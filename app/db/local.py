@@ -1,5 +1,6 @@
-"""A PostgreSQL cluster run from the server binaries: the dev database under `.data/` and
-the test suite's throwaway clusters share this one piece of code.
+"""A PostgreSQL cluster run from the server binaries: the dev database under `.data/` (or
+under /var/tmp, when the server user cannot reach the checkout) and the test suite's
+throwaway clusters share this one piece of code.
 
 PostgreSQL refuses to run as root, so as root every server command runs as `postgres`.
 Unix sockets are off: clients reach the cluster over 127.0.0.1 only.
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import glob
+import hashlib
+import logging
 import os
 import shutil
 import socket
@@ -19,6 +22,10 @@ from pathlib import Path
 import asyncpg
 
 SERVER_USER = "postgres"
+# Where a checkout's dev cluster goes when the server user cannot reach the checkout.
+SHARED_STATE_DIR = Path("/var/tmp")  # noqa: S108 (a directory of our own there: _own_state_dir)
+
+logger = logging.getLogger("app.db")
 
 
 class ClusterError(RuntimeError):
@@ -41,15 +48,6 @@ def find_binary(name: str) -> str:
         f"{name} not found: install the PostgreSQL server (Debian/Ubuntu: "
         "apt-get install postgresql; macOS: brew install postgresql@16) or set DATABASE_URL"
     )
-
-
-def server_binaries_available() -> bool:
-    try:
-        find_binary("initdb")
-        find_binary("pg_ctl")
-    except ClusterError:
-        return False
-    return True
 
 
 def free_port() -> int:
@@ -78,13 +76,18 @@ def _hand_to_server_user(path: Path) -> None:
         shutil.chown(path, SERVER_USER, SERVER_USER)
 
 
-def _check_reachable_by_server_user(path: Path) -> None:
+def _server_user_may(test: str, path: Path) -> bool:
+    """`test -w`/`-x` on `path` as the server user: False too when a parent is private."""
     if os.geteuid() != 0:
-        return
+        return True
     probe = subprocess.run(  # noqa: S603
-        _as_server_user(["test", "-w", str(path)]), capture_output=True, check=False
+        _as_server_user(["test", test, str(path)]), capture_output=True, check=False
     )
-    if probe.returncode != 0:
+    return probe.returncode == 0
+
+
+def _check_reachable_by_server_user(path: Path) -> None:
+    if not _server_user_may("-w", path):
         raise ClusterError(
             f"user {SERVER_USER} cannot reach {path}: a parent directory is private to root "
             "(move the checkout, or set DATABASE_URL)"
@@ -238,8 +241,54 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def ensure_dev_database(data_dir: Path, database: str = "auth_service") -> str:
+def dev_cluster_dir(checkout_data_dir: Path) -> Path:
+    """Where the development cluster of `checkout_data_dir` lives: there, unless the server
+    user cannot reach it (we are root and a parent, such as /root or a `mktemp -d`
+    directory, is private). Then it is a directory of its own under /var/tmp, named after a
+    hash of the checkout's path: the user's own directories keep their permissions."""
+    data_dir = checkout_data_dir.resolve()
+    nearest = next(path for path in data_dir.parents if path.exists())
+    if data_dir.exists() and _server_user_may("-w", data_dir):
+        return data_dir
+    if not data_dir.exists() and _server_user_may("-x", nearest):
+        return data_dir
+    digest = hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]
+    return SHARED_STATE_DIR / f"auth-service-{digest}" / "postgres"
+
+
+def _own_state_dir(directory: Path, checkout_data_dir: Path) -> None:
+    """Create `directory` (ours, readable by the server user), refusing one someone else
+    made first: /var/tmp is writable by everyone."""
+    directory.mkdir(exist_ok=True)
+    if directory.is_symlink() or directory.stat().st_uid != os.geteuid():
+        raise ClusterError(f"{directory} is not ours: remove it, or set DATABASE_URL")
+    directory.chmod(0o755)
+    (directory / "checkout").write_text(f"{checkout_data_dir.resolve()}\n")  # whose it is
+
+
+def dev_cluster(checkout_data_dir: Path) -> LocalCluster:
+    return LocalCluster(dev_cluster_dir(checkout_data_dir))
+
+
+def ensure_dev_database(checkout_data_dir: Path, database: str = "auth_service") -> str:
     """Start (or reuse) the development cluster and return a URL to its database."""
-    cluster = LocalCluster(data_dir.resolve()).ensure_running()
+    cluster = dev_cluster(checkout_data_dir)
+    if cluster.data_dir != checkout_data_dir.resolve():
+        _own_state_dir(cluster.data_dir.parent, checkout_data_dir)
+        logger.warning(
+            "development cluster in %s: user %s cannot reach %s (a parent directory is "
+            "private); `make db-stop` stops it",
+            cluster.data_dir,
+            SERVER_USER,
+            checkout_data_dir.resolve(),
+        )
+    cluster.ensure_running()
     asyncio.run(create_database(cluster.url(), database))
     return cluster.url(database)
+
+
+def stop_dev_cluster(checkout_data_dir: Path) -> None:
+    """`make db-stop`: stop the development cluster, wherever it lives."""
+    cluster = dev_cluster(checkout_data_dir)
+    if cluster.initialised and cluster.running:
+        cluster.stop()

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    Integer,
     LargeBinary,
     MetaData,
     String,
@@ -38,6 +39,7 @@ users = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("last_login", DateTime(timezone=True), nullable=True),
+    Column("email_verified", Boolean, nullable=False, server_default=text("false")),
 )
 
 # Emails are stored as given and compared case-insensitively: unique on lower(email).
@@ -95,3 +97,65 @@ refresh_tokens = Table(
 Index("refresh_tokens_token_hash_key", refresh_tokens.c.token_hash, unique=True)
 Index("refresh_tokens_family_id_idx", refresh_tokens.c.family_id)
 Index("refresh_tokens_user_id_idx", refresh_tokens.c.user_id)
+
+# Password-reset and email-verification tokens (purpose), stored only as SHA-256 hashes,
+# single use (used_at) and expiring. requested_from is the client address of a reset
+# request: the per-address throttle counts by it.
+one_time_tokens = Table(
+    "one_time_tokens",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column(
+        "user_id",
+        UUID(as_uuid=True),
+        ForeignKey("users.id", ondelete="CASCADE", name="one_time_tokens_user_id_fkey"),
+        nullable=False,
+    ),
+    Column("purpose", String(16), nullable=False),
+    Column("token_hash", LargeBinary, nullable=False),
+    Column("requested_from", String(128), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint("purpose IN ('reset', 'verify')", name="one_time_tokens_purpose_check"),
+)
+Index("one_time_tokens_token_hash_key", one_time_tokens.c.token_hash, unique=True)
+Index(
+    "one_time_tokens_user_id_idx",
+    one_time_tokens.c.user_id,
+    one_time_tokens.c.purpose,
+    one_time_tokens.c.created_at,
+)
+Index(
+    "one_time_tokens_requested_from_idx",
+    one_time_tokens.c.requested_from,
+    one_time_tokens.c.created_at,
+)
+Index("one_time_tokens_expires_at_idx", one_time_tokens.c.expires_at)
+
+# The transactional outbox: a mail is a row written by the transaction that causes it. A
+# pending row is due once next_attempt_at has passed; a worker's claim (claimed_by) pushes
+# next_attempt_at one lease ahead, so a claim whose worker died falls due again by itself.
+mail_outbox = Table(
+    "mail_outbox",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("recipient", String(320), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body_text", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("status", String(16), nullable=False, server_default=text("'pending'")),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("claimed_by", UUID(as_uuid=True), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint("status IN ('pending', 'sent', 'dead')", name="mail_outbox_status_check"),
+)
+Index(
+    "mail_outbox_due_idx",
+    mail_outbox.c.next_attempt_at,
+    postgresql_where=text("status = 'pending'"),
+)
+Index("mail_outbox_created_at_idx", mail_outbox.c.created_at)

@@ -25,6 +25,8 @@ from app.db.read_router import ReadRouter
 from app.db.replicas import Replica
 from app.repositories.base import database_errors
 from app.repositories.login_attempts import LoginAttemptRepository
+from app.repositories.mail_outbox import MailOutboxRepository
+from app.repositories.one_time_tokens import OneTimeTokenRepository
 from app.repositories.refresh_tokens import RefreshTokenRepository
 from app.repositories.schema import SchemaRepository
 from app.repositories.users import UserRepository
@@ -61,6 +63,8 @@ class UnitOfWork:
         self.login_attempts = LoginAttemptRepository(self, self._hooks)
         self.refresh_tokens = RefreshTokenRepository(self, self._hooks)
         self.schema = SchemaRepository(self, self._hooks)
+        self.one_time_tokens = OneTimeTokenRepository(self, self._hooks)
+        self.mail_outbox = MailOutboxRepository(self, self._hooks)
 
     @classmethod
     def borrowing(cls, connection: asyncpg.Connection) -> UnitOfWork:

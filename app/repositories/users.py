@@ -9,7 +9,10 @@ import asyncpg
 from app.core.models import User
 from app.repositories.base import Repository
 
-_COLUMNS = "id, email, full_name, is_active, created_at, updated_at, last_login, password_hash"
+_COLUMNS = (
+    "id, email, full_name, is_active, created_at, updated_at, last_login, email_verified, "
+    "password_hash"
+)
 
 INSERT = f"""
 INSERT INTO users (email, password_hash, full_name)
@@ -19,6 +22,12 @@ RETURNING {_COLUMNS}
 SELECT_BY_ID = f"SELECT {_COLUMNS} FROM users WHERE id = $1"
 # lower(email) is what the unique index users_email_lower_key covers: this is an index scan.
 SELECT_BY_EMAIL = f"SELECT {_COLUMNS} FROM users WHERE lower(email) = lower($1)"
+# Serialises reset requests for one account, so the hourly throttle counts each of them.
+# NO KEY UPDATE: inserting rows that reference the user (its tokens) is not blocked.
+LOCK_ACTIVE_BY_EMAIL = f"""
+SELECT {_COLUMNS} FROM users WHERE lower(email) = lower($1) AND is_active
+FOR NO KEY UPDATE
+"""
 # GREATEST: under concurrent logins a transaction that started earlier may commit later;
 # last_login never moves backwards.
 UPDATE_LAST_LOGIN = f"""
@@ -33,6 +42,12 @@ RETURNING {_COLUMNS}
 """
 SET_ACTIVE = f"""
 UPDATE users SET is_active = $2, updated_at = now()
+WHERE id = $1
+RETURNING {_COLUMNS}
+"""
+
+MARK_EMAIL_VERIFIED = f"""
+UPDATE users SET email_verified = true, updated_at = now()
 WHERE id = $1
 RETURNING {_COLUMNS}
 """
@@ -67,6 +82,12 @@ class UserRepository(Repository):
             row = await conn.fetchrow(SELECT_BY_EMAIL, email)
         return _maybe_user(row)
 
+    async def lock_active_by_email(self, email: str) -> User | None:
+        """The active user with `email`, row-locked until the transaction ends."""
+        async with self._connection("users.lock_active_by_email") as conn:
+            row = await conn.fetchrow(LOCK_ACTIVE_BY_EMAIL, email)
+        return _maybe_user(row)
+
     async def update_last_login(self, user_id: UUID) -> User | None:
         async with self._connection("users.update_last_login") as conn:
             row = await conn.fetchrow(UPDATE_LAST_LOGIN, user_id)
@@ -80,4 +101,9 @@ class UserRepository(Repository):
     async def set_active(self, user_id: UUID, active: bool) -> User | None:
         async with self._connection("users.set_active") as conn:
             row = await conn.fetchrow(SET_ACTIVE, user_id, active)
+        return _maybe_user(row)
+
+    async def mark_email_verified(self, user_id: UUID) -> User | None:
+        async with self._connection("users.mark_email_verified") as conn:
+            row = await conn.fetchrow(MARK_EMAIL_VERIFIED, user_id)
         return _maybe_user(row)

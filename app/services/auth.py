@@ -38,6 +38,7 @@ class LoginPolicy:
     max_failures_per_address: int
     window_seconds: int
     refresh_token_ttl: timedelta
+    require_verified_email: bool = False  # REQUIRE_VERIFIED_EMAIL
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,10 @@ class AuthService:
                 uow, email=email, password=password, client_address=client_address
             )
             user = verified.user
+            if self._policy.require_verified_email and not user.email_verified:
+                # The password was right, so this is no failure toward the lockout.
+                await uow.login_attempts.finish(verified.attempt_id, LoginOutcome.INACTIVE)
+                raise AuthorizationError("Email address not verified")
             async with uow.transaction():
                 if verified.new_hash is not None:
                     await uow.users.update_password_hash(user.id, verified.new_hash)

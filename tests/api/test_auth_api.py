@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 
 from app.db.uow import UnitOfWork
-from tests.api.test_users_api import USER_FIELDS, assert_envelope
-from tests.conftest import TEST_PASSWORD, register
+from tests.support.http import USER_FIELDS, assert_envelope, register
+from tests.support.settings import TEST_PASSWORD
 
 
 async def test_login_returns_a_bearer_token_and_the_user(client: httpx.AsyncClient) -> None:

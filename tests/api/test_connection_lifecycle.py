@@ -10,8 +10,8 @@ from fastapi import FastAPI
 
 from app.api.deps import Uow
 from app.db.local import free_port
-from tests.api.test_users_api import assert_envelope
-from tests.conftest import TEST_PASSWORD, client_for, live_app, pool_of
+from tests.support.http import assert_envelope, client_for, live_app, pool_of
+from tests.support.settings import TEST_PASSWORD
 
 IDLE_IN_TRANSACTION = (
     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "

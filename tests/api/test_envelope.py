@@ -11,8 +11,8 @@ from fastapi import FastAPI
 from app.core import errors
 from app.core.settings import Settings
 from app.main import create_app
-from tests.api.test_users_api import assert_envelope
-from tests.conftest import client_for, make_settings
+from tests.support.http import assert_envelope, client_for
+from tests.support.settings import make_settings
 
 DOMAIN_ERRORS: list[type[errors.AppError]] = [
     errors.ValidationError,

@@ -15,9 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.error_tracking_app import LOCAL_SECRET
-from tests.conftest import TEST_PASSWORD
-from tests.processes import app_environment, served
+from tests.support.error_tracking_app import LOCAL_SECRET
+from tests.support.processes import app_environment, served
+from tests.support.settings import TEST_PASSWORD
+
+pytestmark = pytest.mark.process
 
 RELEASE = "auth-service@9.9.9-test"
 
@@ -100,7 +102,7 @@ def fake_sentry() -> Iterator[FakeSentry]:
 def served_with_sentry(own_database: str, fake_sentry: FakeSentry) -> Iterator[str]:
     """uvicorn serving the app with SENTRY_DSN set; yields its base URL."""
     env = app_environment(own_database, SENTRY_DSN=fake_sentry.dsn, SENTRY_RELEASE=RELEASE)
-    factory = "tests.api.error_tracking_app:create"
+    factory = "tests.support.error_tracking_app:create"
     argv = [sys.executable, "-m", "uvicorn", factory, "--factory", "--no-access-log"]
     with served(argv, env) as base_url:
         yield base_url

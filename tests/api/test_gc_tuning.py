@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from app.core.gc_tuning import THRESHOLDS
-from tests.conftest import client_for, live_app
+from tests.support.http import client_for, live_app
 
 
 @pytest.fixture

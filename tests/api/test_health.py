@@ -11,9 +11,9 @@ from app.db.local import free_port
 from app.db.schema_head import migration_heads
 from app.db.uow import UnitOfWork
 from app.services.readiness import DATABASE_DOWN, SCHEMA_BEHIND
-from tests.conftest import client_for, live_app
-from tests.database import alembic_config
-from tests.metrics import scrape
+from tests.support.database import alembic_config
+from tests.support.http import client_for, live_app
+from tests.support.metrics import scrape
 
 
 @pytest.fixture

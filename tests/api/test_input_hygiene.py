@@ -9,7 +9,8 @@ import pytest
 
 from app.api.errors import MAX_FIELD_CHARS
 from app.api.json_limits import MAX_JSON_DEPTH
-from tests.conftest import TEST_PASSWORD, register
+from tests.support.http import register
+from tests.support.settings import TEST_PASSWORD
 
 LOGIN = "/api/v1/auth/login"
 LIGATURE_PASSWORD = "\ufb01ne passphrase"  # "ﬁ" (one code point) is "fi" under NFKC

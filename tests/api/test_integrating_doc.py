@@ -13,10 +13,11 @@ import httpx
 import pytest
 from jose import JWTError, jwt
 
-from tests.api.test_token_attacks import DEEP, b64
-from tests.conftest import TEST_PASSWORD
-from tests.keys import ec_key, private_pem, write_file
-from tests.processes import ROOT, app_environment, served
+from tests.support.database import ROOT
+from tests.support.keys import ec_key, private_pem, write_file
+from tests.support.processes import app_environment, served
+from tests.support.settings import TEST_PASSWORD
+from tests.support.tokens import DEEP, b64
 
 MARKER = "<!-- verifier-snippet -->"
 

@@ -14,9 +14,8 @@ from jose import jwt
 
 from app.core.keys import load_key_file
 from app.core.settings import Settings
-from tests.api.test_token_attacks import assert_refused, b64, claims, hs256, me
-from tests.conftest import register
-from tests.keys import (
+from tests.support.http import register
+from tests.support.keys import (
     PrivateKey,
     ec_key,
     key_for,
@@ -25,7 +24,8 @@ from tests.keys import (
     public_pem,
     rsa_key,
 )
-from tests.keys import write_file as write_key
+from tests.support.keys import write_file as write_key
+from tests.support.tokens import assert_refused, b64, claims, hs256, me
 
 SHARED_SECRET = "a-secret-that-once-signed-hs256-tokens-0123456789"
 

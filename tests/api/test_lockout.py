@@ -11,7 +11,8 @@ import pytest
 from fastapi import FastAPI
 
 from app.core.settings import Settings
-from tests.conftest import TEST_PASSWORD, live_app, make_settings, register
+from tests.support.http import live_app, register
+from tests.support.settings import TEST_PASSWORD, make_settings
 
 MAX_FAILURES = 3
 MAX_PER_ADDRESS = 8
@@ -113,6 +114,7 @@ async def test_success_does_not_reset_the_address_counter(app: FastAPI) -> None:
         assert (await attempt(http, email="yet-another@example.com")).status_code == 429
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("settings", [{"login_failure_window_seconds": 2}], indirect=True)
 async def test_lockout_lifts_when_the_window_passes(client: httpx.AsyncClient) -> None:
     await register(client)

@@ -14,8 +14,9 @@ from fastapi import FastAPI
 from app.api.deps import Uow
 from app.core.logging import app_handler
 from app.core.settings import Settings
-from tests.conftest import TEST_PASSWORD, client_for, live_app, login, make_settings, register
-from tests.logs import Captured, captured_logs
+from tests.support.http import client_for, live_app, login, register
+from tests.support.logs import Captured, captured_logs
+from tests.support.settings import TEST_PASSWORD, make_settings
 
 WRONG_PASSWORD = "wrong-horse-battery-7f3a"
 SHORT_PASSWORD = "tiny-7f"  # fails validation: must not be echoed in the 422 or in a log
@@ -101,6 +102,7 @@ async def test_one_access_line_per_request_and_request_id_on_every_line(
     assert errors and all(line["request_id"] == "req-c-3" for line in errors)
 
 
+@pytest.mark.timing
 async def test_connection_hold_warning_names_the_request_and_route(own_database: str) -> None:
     """A request that keeps its connection past the threshold is named in one warning."""
     async with (

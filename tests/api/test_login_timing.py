@@ -8,8 +8,12 @@ far outside the band. bench/login_timing.py prints the exact ratios.
 
 from __future__ import annotations
 
-from bench.login_timing import measure, medians
-from tests.conftest import client_for, live_app
+import pytest
+
+from tests.support.http import client_for, live_app
+from tests.support.login_timing import measure, medians
+
+pytestmark = pytest.mark.timing
 
 ROUNDS = 10  # about 76 ms a verify here: realistic cost, short test
 REPEATS = 9

@@ -10,8 +10,9 @@ import pytest
 from fastapi import FastAPI
 
 from app.core.metrics import LOGIN_OUTCOMES
-from tests.conftest import TEST_PASSWORD, client_for, live_app, login, pool_of, register
-from tests.metrics import scrape
+from tests.support.http import client_for, live_app, login, pool_of, register
+from tests.support.metrics import scrape
+from tests.support.settings import TEST_PASSWORD
 
 POOL_GAUGES = ("db_pool_size", "db_pool_idle", "db_pool_in_use", "db_pool_max", "db_pool_waiting")
 

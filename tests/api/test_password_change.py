@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from app.core.settings import Settings
-from tests.conftest import TEST_PASSWORD, login, make_settings, register
+from tests.support.http import login, register
+from tests.support.settings import TEST_PASSWORD, make_settings
 
 CHANGE = "/api/v1/users/me/password"
 NEW_PASSWORD = "a brand new passphrase"

@@ -12,7 +12,8 @@ import httpx
 
 from app.core.refresh_tokens import hash_refresh_token, new_refresh_token
 from app.db.uow import UnitOfWork
-from tests.conftest import TEST_PASSWORD, register
+from tests.support.http import register
+from tests.support.settings import TEST_PASSWORD
 
 REFRESH = "/api/v1/auth/refresh"
 LOGOUT = "/api/v1/auth/logout"

@@ -9,7 +9,7 @@ from starlette.types import Message
 
 from app.api.middleware import RequestMiddleware
 from app.api.request_id import choose_request_id
-from tests.metrics import scrape
+from tests.support.metrics import scrape
 
 
 def test_one_middleware_of_ours_sits_on_the_stack(app: FastAPI) -> None:

@@ -5,18 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import TEST_PASSWORD, login, register
-
-USER_FIELDS = {"id", "email", "full_name", "is_active", "created_at", "last_login"}
-
-
-def assert_envelope(response: httpx.Response, status: int, type_: str) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert error["type"] == type_ and error["statusCode"] == status
-    assert error["requestId"] == response.headers["X-Request-ID"]
-    assert isinstance(error["message"], str) and error["message"]
-    return dict(error)
+from tests.support.http import USER_FIELDS, assert_envelope, login, register
+from tests.support.settings import TEST_PASSWORD
 
 
 async def test_register_returns_the_user_without_any_hash(client: httpx.AsyncClient) -> None:

@@ -7,7 +7,7 @@ import httpx
 from jose import jwt
 
 from app.core.tokens import WAL_POSITION_CLAIM
-from tests.conftest import login, register
+from tests.support.http import login, register
 
 
 async def test_with_no_replica_the_token_carries_no_position(client: httpx.AsyncClient) -> None:

@@ -9,9 +9,8 @@ import httpx
 from jose import jwk, jwt
 
 from app.api.routes.well_known import MAX_AGE_SECONDS
-from tests.api.test_key_rotation import app_on
-from tests.conftest import client_for, login, register
-from tests.keys import ec_key, key_pair_settings, rsa_key
+from tests.support.http import borrowing_app, client_for, login, register
+from tests.support.keys import ec_key, key_pair_settings, rsa_key
 
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "k", "oth"}
 
@@ -31,7 +30,7 @@ async def test_the_jwks_lists_public_halves_that_verify_our_tokens(
         ("RS256", rsa_key(), rsa_key("old")),
     ):
         settings = key_pair_settings(tmp_path, algorithm, current, verifying=(old,))
-        async with client_for(app_on(conn, settings)) as client:
+        async with client_for(borrowing_app(settings, conn)) as client:
             response = await client.get("/.well-known/jwks.json")
             assert response.headers["Cache-Control"] == f"public, max-age={MAX_AGE_SECONDS}"
             keys = response.json()["keys"]
@@ -80,7 +79,7 @@ async def test_discovery_uses_public_base_url_and_the_tokens_issuer(
         public_base_url="https://auth.example.com/accounts/",
         jwt_issuer="https://auth.example.com/accounts",
     )
-    async with client_for(app_on(conn, settings)) as client:
+    async with client_for(borrowing_app(settings, conn)) as client:
         document = (await client.get("/.well-known/openid-configuration")).json()
         await register(client)
         token = await login(client)

@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from playwright.async_api import expect
 
-from tests.browser.conftest import OfflineBrowser, screenshot, skip_without_chromium
-from tests.conftest import TEST_PASSWORD, register
+from tests.support.browser import OfflineBrowser, screenshot, skip_without_chromium
+from tests.support.http import register
+from tests.support.settings import TEST_PASSWORD
+
+pytestmark = pytest.mark.browser
 
 skip_without_chromium()
 

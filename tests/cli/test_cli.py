@@ -1,4 +1,5 @@
-"""`auth-service` as an operator runs it: a real process against a real database."""
+"""`auth-service` as an operator runs it, against a real database: in process through
+CliRunner, and as a real process where what matters is the process (exit status, stderr)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,18 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from typer.testing import Result
 
 from app.core.settings import ConfigError
 from app.main import create_app
-from tests.conftest import TEST_PASSWORD, TEST_ROUNDS, make_settings
+from tests.support.cli import SCRUBBED, auth_service
+from tests.support.settings import TEST_PASSWORD, TEST_ROUNDS, make_settings
 
 
 def run_cli(
     *args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "JWT_", "APP_"))}
+    base = {k: v for k, v in os.environ.items() if not k.startswith(SCRUBBED)}
     return subprocess.run(
         [sys.executable, "-m", "app", *args],
         input=stdin,
@@ -31,54 +34,26 @@ def run_cli(
     )
 
 
-async def test_users_create_reads_the_password_from_stdin(
-    own_database: str, tmp_path: Path
-) -> None:
+async def test_users_create_reads_the_password_from_stdin(own_database: str) -> None:
     env = {"DATABASE_URL": own_database}
-    created = run_cli(
-        "users",
-        "create",
-        "Ops@Example.com",
-        "--password-stdin",
-        cwd=tmp_path,
-        env=env,
-        stdin=TEST_PASSWORD + "\n",
-    )
-    assert created.returncode == 0, created.stderr
-    assert "Ops@" in created.stdout and TEST_PASSWORD not in created.stdout + created.stderr
 
-    again = run_cli(
-        "users",
-        "create",
-        "ops@example.com",
-        "--password-stdin",
-        cwd=tmp_path,
-        env=env,
-        stdin=TEST_PASSWORD + "\n",
-    )
-    assert again.returncode == 1 and "already registered" in again.stderr
+    async def create(email: str, password: str) -> Result:
+        return await auth_service(
+            "users", "create", email, "--password-stdin", env=env, stdin=password + "\n"
+        )
 
-    weak = run_cli(
-        "users",
-        "create",
-        "weak@example.com",
-        "--password-stdin",
-        cwd=tmp_path,
-        env=env,
-        stdin="short\n",
-    )
-    assert weak.returncode == 1 and "at least 8" in weak.stderr and "short" not in weak.stderr
+    created = await create("Ops@Example.com", TEST_PASSWORD)
+    assert created.exit_code == 0, created.output
+    assert "Ops@" in created.stdout and TEST_PASSWORD not in created.output
 
-    bad_email = run_cli(
-        "users",
-        "create",
-        "not-an-email",
-        "--password-stdin",
-        cwd=tmp_path,
-        env=env,
-        stdin=TEST_PASSWORD + "\n",
-    )
-    assert bad_email.returncode == 1 and "email" in bad_email.stderr.lower()
+    again = await create("ops@example.com", TEST_PASSWORD)
+    assert again.exit_code == 1 and "already registered" in again.stderr
+
+    weak = await create("weak@example.com", "short")
+    assert weak.exit_code == 1 and "at least 8" in weak.stderr and "short" not in weak.stderr
+
+    bad_email = await create("not-an-email", TEST_PASSWORD)
+    assert bad_email.exit_code == 1 and "email" in bad_email.stderr.lower()
 
     connection = await asyncpg.connect(own_database)
     try:
@@ -87,15 +62,16 @@ async def test_users_create_reads_the_password_from_stdin(
         await connection.close()
 
 
-def test_db_commands_walk_the_revisions(own_database: str, tmp_path: Path) -> None:
+async def test_db_commands_walk_the_revisions(own_database: str) -> None:
     env = {"DATABASE_URL": own_database}
-    assert "(head)" in run_cli("db", "current", cwd=tmp_path, env=env).stdout
-    assert run_cli("db", "downgrade", "base", cwd=tmp_path, env=env).returncode == 0
-    assert "(head)" not in run_cli("db", "current", cwd=tmp_path, env=env).stdout
-    assert run_cli("db", "upgrade", cwd=tmp_path, env=env).returncode == 0
-    assert "(head)" in run_cli("db", "current", cwd=tmp_path, env=env).stdout
+    assert "(head)" in (await auth_service("db", "current", env=env)).stdout
+    assert (await auth_service("db", "downgrade", "base", env=env)).exit_code == 0
+    assert "(head)" not in (await auth_service("db", "current", env=env)).stdout
+    assert (await auth_service("db", "upgrade", env=env)).exit_code == 0
+    assert "(head)" in (await auth_service("db", "current", env=env)).stdout
 
 
+@pytest.mark.process
 @pytest.mark.parametrize(
     ("env", "variable"),
     [

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from app.core.keys import load_key_file
 from tests.cli.test_cli import run_cli
-from tests.keys import ec_key, private_pem, rsa_key, write_file
+from tests.support.keys import ec_key, private_pem, rsa_key, write_file
 
 
 @pytest.mark.parametrize("algorithm", ["ES256", "RS256"])

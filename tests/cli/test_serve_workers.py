@@ -16,8 +16,10 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from tests.metrics import Samples
-from tests.processes import app_environment, served
+from tests.support.metrics import Samples
+from tests.support.processes import app_environment, served
+
+pytestmark = pytest.mark.process
 
 HEALTH = {"method": "GET", "route": "/health", "status": "200"}
 POOL_MAX = 3

@@ -12,8 +12,15 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from app.core.keys import load_key_file, thumbprint
 from app.core.settings import ConfigError, Settings
-from tests.conftest import make_settings
-from tests.keys import ec_key, key_pair_settings, private_pem, public_pem, rsa_key, write_file
+from tests.support.keys import (
+    ec_key,
+    key_pair_settings,
+    private_pem,
+    public_pem,
+    rsa_key,
+    write_file,
+)
+from tests.support.settings import make_settings
 
 # RFC 7638 §3.1: the example key and the thumbprint the RFC gives for it.
 RFC_7638_N = (

@@ -12,7 +12,7 @@ from app.core import tokens as tokens_module
 from app.core.errors import AuthenticationError
 from app.core.keys import KeyRing
 from app.core.tokens import TokenCodec
-from tests.keys import key_for, key_pair_settings
+from tests.support.keys import key_for, key_pair_settings
 
 
 def codec_for(keys: KeyRing) -> TokenCodec:

@@ -9,26 +9,24 @@ session-long transaction on it: see replication_primary).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 
 import pytest
 
 from app.db.local import LocalCluster, create_database, drop_database
-from tests.database import migrated_template, throwaway_cluster, unique_name, with_database
-from tests.pgbouncer import Bouncer, pgbouncer, pgbouncer_missing
-from tests.replication import (
+from tests.support.database import (
+    migrated_template,
+    throwaway_cluster,
+    unique_name,
+    with_database,
+)
+from tests.support.pgbouncer import Bouncer, pgbouncer, pgbouncer_missing
+from tests.support.replication import (
+    Replicated,
     basebackup_missing,
     set_replay_paused,
     streaming_replica,
     wait_for_replay,
 )
-
-
-@dataclass(frozen=True)
-class Replicated:
-    primary_url: str  # the test's database on the primary
-    replica_url: str  # the same database, on the replica
-    replica: LocalCluster
 
 
 @pytest.fixture(scope="session")

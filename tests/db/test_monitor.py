@@ -10,8 +10,8 @@ import pytest
 from app.core.logging import bind, bind_request, configure_logging
 from app.core.metrics import Metrics
 from app.db.database import Database
-from tests.conftest import make_settings
-from tests.logs import captured_logs
+from tests.support.logs import captured_logs
+from tests.support.settings import make_settings
 
 EMAIL = "monitor@example.com"
 
@@ -43,6 +43,7 @@ async def watched_db(own_database: str, metrics: Metrics) -> AsyncIterator[Datab
     await database.close()
 
 
+@pytest.mark.timing
 async def test_slow_query_logs_one_line_with_method_duration_and_request_id(
     slow_db: Database, metrics: Metrics
 ) -> None:
@@ -86,6 +87,7 @@ async def uow_read(database: Database) -> None:
     await uow.close()
 
 
+@pytest.mark.timing
 async def test_connection_held_too_long_is_logged_once_and_counted(
     watched_db: Database, metrics: Metrics
 ) -> None:
@@ -104,6 +106,7 @@ async def test_connection_held_too_long_is_logged_once_and_counted(
     assert sample(metrics, "db_connection_hold_seconds_sum", pool="primary") >= 0.4
 
 
+@pytest.mark.timing
 async def test_connection_released_in_time_is_not_reported(
     watched_db: Database, metrics: Metrics
 ) -> None:

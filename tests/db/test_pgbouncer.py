@@ -16,19 +16,11 @@ from fastapi import FastAPI
 from app.core.errors import DatabaseUnavailableError
 from app.core.logging import configure_logging
 from app.db.database import Database
-from tests.conftest import (
-    TEST_PASSWORD,
-    client_for,
-    live_app,
-    login,
-    make_settings,
-    pool_of,
-    register,
-)
-from tests.db.conftest import Replicated
-from tests.logs import captured_logs
-from tests.pgbouncer import SERVER_POOL_SIZE, pgbouncer, pgbouncer_missing
-from tests.replication import until_checked_caught_up
+from tests.support.http import client_for, live_app, login, pool_of, register
+from tests.support.logs import captured_logs
+from tests.support.pgbouncer import SERVER_POOL_SIZE, pgbouncer, pgbouncer_missing
+from tests.support.replication import Replicated, until_checked_caught_up
+from tests.support.settings import TEST_PASSWORD, make_settings
 
 USERS = 12
 NEW_PASSWORD = "a brand new passphrase"

@@ -13,16 +13,17 @@ from jose import jwt
 
 from app.core.tokens import WAL_POSITION_CLAIM
 from app.db.database import Database
-from tests.conftest import TEST_PASSWORD, client_for, live_app, login, register
-from tests.db.conftest import Replicated
 from tests.db.test_replicas_in_the_app import deactivate
-from tests.replication import (
-    eventually,
+from tests.support.http import client_for, live_app, login, register
+from tests.support.polling import eventually
+from tests.support.replication import (
+    Replicated,
     primary_position,
     set_replay_paused,
     until_checked_caught_up,
     wait_for_replay,
 )
+from tests.support.settings import TEST_PASSWORD
 
 CHECK_INTERVAL = 0.1
 

@@ -9,15 +9,23 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import pytest
 from prometheus_client import CollectorRegistry
 
 from app.core.passwords import PasswordHasher
 from app.db.database import Database
 from app.db.replica_health import ReplicaHealthChecker, ReplicaMetrics
 from app.services.users import UserService
-from tests.conftest import TEST_PASSWORD, make_settings
-from tests.db.conftest import Replicated
-from tests.replication import eventually, in_recovery, set_replay_paused, wait_for_replay
+from tests.support.polling import eventually
+from tests.support.replication import (
+    Replicated,
+    in_recovery,
+    set_replay_paused,
+    wait_for_replay,
+)
+from tests.support.settings import TEST_PASSWORD, make_settings
+
+pytestmark = pytest.mark.cluster
 
 
 @asynccontextmanager

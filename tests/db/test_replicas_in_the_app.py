@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi import FastAPI
 from prometheus_client import generate_latest
 
 from app.db.database import Database
 from app.db.local import free_port
-from tests.conftest import client_for, live_app, login, register
-from tests.db.conftest import Replicated
-from tests.replication import (
-    eventually,
+from tests.support.http import client_for, live_app, login, register
+from tests.support.polling import eventually
+from tests.support.replication import (
+    Replicated,
     set_replay_paused,
     until_checked_caught_up,
     wait_for_replay,
 )
+
+pytestmark = pytest.mark.cluster
 
 
 def metrics_text(application: FastAPI) -> str:

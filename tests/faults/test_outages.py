@@ -17,9 +17,9 @@ import pytest
 
 from app.db.local import LocalCluster, create_database, free_port
 from app.db.uow import UnitOfWork
-from tests.api.test_users_api import assert_envelope
-from tests.conftest import TEST_PASSWORD, client_for, live_app, pool_of
-from tests.database import migrate, scratch_cluster, with_database
+from tests.support.database import migrate, scratch_cluster, with_database
+from tests.support.http import assert_envelope, client_for, live_app, pool_of
+from tests.support.settings import TEST_PASSWORD
 
 ACQUIRE_TIMEOUT = 0.5
 
@@ -39,6 +39,7 @@ async def private_database(private_cluster: LocalCluster) -> AsyncIterator[str]:
     yield url
 
 
+@pytest.mark.cluster
 async def test_database_restart_is_503_then_recovers_without_restarting_the_app(
     private_cluster: LocalCluster, private_database: str
 ) -> None:
@@ -70,6 +71,7 @@ async def test_database_restart_is_503_then_recovers_without_restarting_the_app(
         assert register.status_code == 201
 
 
+@pytest.mark.timing
 async def test_exhausted_pool_answers_503_after_the_acquire_timeout(own_database: str) -> None:
     settings = {"db_acquire_timeout_seconds": ACQUIRE_TIMEOUT, "db_pool_max_size": 2}
     async with live_app(own_database, **settings) as application, client_for(application) as client:
@@ -88,6 +90,7 @@ async def test_exhausted_pool_answers_503_after_the_acquire_timeout(own_database
         assert (await client.get("/ready")).status_code == 200  # and it serves again
 
 
+@pytest.mark.process
 async def test_sigterm_lets_in_flight_requests_finish_and_closes_pools(
     own_database: str, tmp_path: Path
 ) -> None:

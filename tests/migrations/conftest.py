@@ -7,89 +7,23 @@ this package instead of pinning pytest back.
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import AsyncIterator
-from typing import Any
 
-import asyncpg
 import pytest
-from alembic import command
-from alembic.script import ScriptDirectory
-from sqlalchemy import pool
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.db import catalog
-from app.db.local import create_database, drop_database
-from app.db.schema_check import SchemaReport, check_schema
-from app.db.uow import UnitOfWork
-from app.db.urls import sqlalchemy_async_url
-from tests.database import alembic_config, migrate, unique_name, with_database
+from tests.support.scratch_databases import ScratchDatabases
+
+
+@pytest.fixture(scope="session")
+async def empty_databases(server_url: str) -> AsyncIterator[ScratchDatabases]:
+    databases = ScratchDatabases(server_url, None, "auth_migrations")
+    yield databases
+    await databases.close()
 
 
 @pytest.fixture
-async def empty_database(server_url: str) -> AsyncIterator[str]:
-    """A database of this test's own with nothing in it, dropped afterwards."""
-    name = unique_name("auth_migrations")
-    await create_database(server_url, name)
-    yield with_database(server_url, name)
-    await drop_database(server_url, name)
-
-
-def revisions() -> list[str]:
-    """Every revision id, oldest first."""
-    script = ScriptDirectory.from_config(alembic_config("unused"))
-    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
-
-
-# alembic's env runs its own event loop: each command gets a thread of its own (upgrades:
-# tests.database.migrate).
-async def downgrade(url: str, revision: str = "-1") -> None:
-    await asyncio.to_thread(command.downgrade, alembic_config(url), revision)
-
-
-async def check(url: str, revision: str = "head") -> SchemaReport:
-    return await asyncio.to_thread(check_schema, alembic_config(url), url, revision)
-
-
-async def schema_of(url: str) -> catalog.Snapshot:
-    """The normalised description of the database's public schema."""
-    engine = create_async_engine(sqlalchemy_async_url(url), poolclass=pool.NullPool)
-    try:
-        async with engine.connect() as connection:
-            return await connection.run_sync(catalog.snapshot)
-    finally:
-        await engine.dispose()
-
-
-async def users_rows(url: str) -> list[dict[str, Any]]:
-    """Every users row as a column → value dict, whatever columns this revision has."""
-    conn = await asyncpg.connect(url)
-    try:
-        rows = await conn.fetch("SELECT to_jsonb(u) AS row FROM users u ORDER BY id")
-    finally:
-        await conn.close()
-    return [json.loads(row["row"]) for row in rows]
-
-
-async def create_users(url: str) -> None:
-    """Users as the application makes them, through the real repository."""
-    conn = await asyncpg.connect(url)
-    try:
-        uow = UnitOfWork.borrowing(conn)
-        async with uow.transaction():
-            await uow.users.create(email="Ada@Example.com", password_hash="h1", full_name="Ada")
-            grace = await uow.users.create(
-                email="grace@example.com", password_hash="h2", full_name=None
-            )
-            await uow.users.update_last_login(grace.id)
-            await uow.users.set_active(grace.id, False)
-    finally:
-        await conn.close()
-
-
-async def at_head_with_users(url: str) -> list[dict[str, Any]]:
-    """Migrate `url` to head, add users through the repository, return their rows."""
-    await migrate(url)
-    await create_users(url)
-    return await users_rows(url)
+async def empty_database(empty_databases: ScratchDatabases) -> AsyncIterator[str]:
+    """A database of this test's own with nothing in it (a used one only once it is provably
+    empty again)."""
+    async with empty_databases.lend() as url:
+        yield url

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import asyncpg
-from typer.testing import CliRunner, Result
+import pytest
+from typer.testing import Result
 
-from app.cli import cli
-from tests.database import migrate
-from tests.migrations.conftest import check, downgrade, revisions
+from tests.support import cli
+from tests.support.database import migrate
+from tests.support.migrations import check, downgrade, revisions
+
+pytestmark = pytest.mark.slow
 
 FIRST, *_, HEAD = revisions()
 
@@ -118,9 +119,7 @@ async def test_check_leaves_no_scratch_schema_behind(empty_database: str) -> Non
 
 
 async def auth_service(url: str, *args: str) -> Result:
-    """The real command line on `url`, in a thread (alembic runs its own event loop)."""
-    env = {"DATABASE_URL": url, "APP_ENV": "test"}
-    return await asyncio.to_thread(CliRunner().invoke, cli, list(args), env=env)
+    return await cli.auth_service(*args, env={"DATABASE_URL": url})
 
 
 async def test_cli_check_exits_nonzero_and_names_the_dropped_column(empty_database: str) -> None:

@@ -16,8 +16,10 @@ import pytest
 from alembic import command
 from sqlalchemy.exc import DBAPIError
 
-from tests.database import ROOT, alembic_config
-from tests.migrations.conftest import at_head_with_users, check, revisions, schema_of, users_rows
+from tests.support.database import ROOT, alembic_config
+from tests.support.migrations import at_head_with_users, check, revisions, schema_of, users_rows
+
+pytestmark = pytest.mark.slow
 
 HEAD = revisions()[-1]
 

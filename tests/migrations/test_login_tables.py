@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
+import pytest
 from alembic import command
 
-from tests.database import alembic_config, migrate
+from tests.support.database import alembic_config, migrate
+
+pytestmark = pytest.mark.slow
 
 REVISION = "20261127_0003"
 

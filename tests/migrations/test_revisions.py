@@ -7,8 +7,8 @@ from pathlib import Path
 
 from alembic.script import ScriptDirectory
 
-from tests.database import ROOT, alembic_config
-from tests.migrations.conftest import revisions
+from tests.support.database import ROOT, alembic_config
+from tests.support.migrations import revisions
 
 VERSIONS = ROOT / "alembic" / "versions"
 

@@ -21,7 +21,7 @@ from app.core.tokens import TokenCodec
 from app.db.uow import UnitOfWork
 from app.services.auth import INVALID_CREDENTIALS, AuthService, LoginPolicy
 from app.services.users import UserService
-from tests.conftest import TEST_PASSWORD, TEST_ROUNDS
+from tests.support.settings import TEST_PASSWORD, TEST_ROUNDS
 
 EMAIL = "linus@example.com"
 ADDRESS = "198.51.100.7"

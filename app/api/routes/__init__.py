@@ -13,14 +13,16 @@ from typing import Final
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
-from app.api.routes import auth, health, users, well_known
+from app.api.routes import auth, email_verification, health, password_reset, users, well_known
 
 API_PREFIX: Final = "/api/v1"
 
 ROUTERS: Final[tuple[tuple[APIRouter, str, str], ...]] = (
     (health.router, "", "health"),
     (auth.router, f"{API_PREFIX}/auth", "auth"),
+    (password_reset.router, f"{API_PREFIX}/auth", "auth"),
     (users.router, f"{API_PREFIX}/users", "users"),
+    (email_verification.router, f"{API_PREFIX}/users", "users"),
     (well_known.router, "/.well-known", "discovery"),
 )
 

@@ -7,8 +7,9 @@ from typing import Any
 from app.api.schemas import ErrorEnvelope
 
 _DESCRIPTIONS = {
+    400: "The one-time token is unknown, used or expired (InvalidTokenError)",
     401: "Missing, invalid or expired credentials",
-    403: "Authenticated but not allowed (inactive user)",
+    403: "Not allowed (inactive user; unverified email when REQUIRE_VERIFIED_EMAIL is on)",
     409: "Conflict (email already registered)",
     413: "Request body too large",
     422: "Request does not validate",

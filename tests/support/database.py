@@ -19,8 +19,8 @@ from alembic import command
 from alembic.config import Config
 
 from app.db import local
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.initdb_cache import fresh_cluster
+from tests.support.paths import ROOT as ROOT  # where it always was
 
 
 @contextmanager
@@ -41,18 +41,13 @@ def throwaway_cluster() -> Iterator[str]:
         yield cluster.url("postgres")
 
 
-def _fresh(data_dir: Path) -> local.LocalCluster:
-    cluster = local.LocalCluster(data_dir)
-    cluster.init(durable=False)
-    return cluster
-
-
 @contextmanager
 def scratch_cluster(
-    build: Callable[[Path], local.LocalCluster] = _fresh,
+    build: Callable[[Path], local.LocalCluster] | None = None,
 ) -> Iterator[local.LocalCluster]:
     """A running cluster in a temp dir of its own (what `build` makes of its data dir: a
     fresh one by default, or a replica), stopped and removed at the end."""
+    build = build or fresh_cluster
     workdir = Path(tempfile.mkdtemp(prefix="auth-service-test-pg-"))
     workdir.chmod(0o755)  # the server runs as `postgres` when we are root
     cluster: local.LocalCluster | None = None

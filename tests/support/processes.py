@@ -8,14 +8,12 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 
 from app.db.local import free_port
-from tests.conftest import TEST_ROUNDS
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.database import ROOT
+from tests.support.settings import TEST_ROUNDS
 
 
 def app_environment(database_url: str, **settings: str) -> dict[str, str]:

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from app.core.settings import Settings
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 

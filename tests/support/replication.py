@@ -3,20 +3,24 @@ suite controls, on a port of its own, plus the few moves the replica tests make 
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 
 from app.db import local
 from app.db.database import Database
-from tests.database import scratch_cluster
+from tests.support.database import scratch_cluster
+from tests.support.polling import eventually
 
-# A bound on polling for a state change, only ever reached when something is broken: these
-# tests make no timing claims.
-EVENTUALLY_SECONDS = 30.0
+
+@dataclass(frozen=True)
+class Replicated:
+    primary_url: str  # the test's database on the primary
+    replica_url: str  # the same database, on the replica
+    replica: local.LocalCluster
 
 
 def basebackup_missing() -> str | None:
@@ -35,15 +39,6 @@ def streaming_replica(primary_url: str) -> Iterator[local.LocalCluster]:
 
     with scratch_cluster(clone) as replica:
         yield replica
-
-
-async def eventually(condition: Callable[[], Awaitable[bool]]) -> None:
-    """Poll `condition` until it holds."""
-    async with asyncio.timeout(EVENTUALLY_SECONDS):
-        while True:  # polling a server, not waiting on anything an Event could signal
-            if await condition():
-                return
-            await asyncio.sleep(0.02)
 
 
 async def wait_for_replay(primary_url: str, replica_url: str) -> None:

@@ -1,8 +1,8 @@
 """A throwaway PostgreSQL and fresh databases for .ci/run's migration job.
 
-    python -m tests.ci_database start DIR          # init + start a cluster in DIR, print its URL
-    python -m tests.ci_database stop DIR           # stop it (DIR is then safe to remove)
-    python -m tests.ci_database fresh SERVER NAME  # drop and create database NAME, print its URL
+    python -m tests.support.ci_database start DIR     # init + start a cluster in DIR, print URL
+    python -m tests.support.ci_database stop DIR      # stop it (DIR is then safe to remove)
+    python -m tests.support.ci_database fresh SRV DB  # drop and create database DB, print URL
 
 The suite's own fixtures start and stop their cluster inside one process; the CI job's
 steps are separate commands, so the cluster has to outlive the command that starts it.
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from app.db.local import LocalCluster, create_database, drop_database
-from tests.database import with_database
+from tests.support.database import with_database
 
 
 def start(data_dir: Path) -> str:
