@@ -1,6 +1,10 @@
 # The README's commands. Each sets up what it needs: a venv in .venv with the pinned set
 # from constraints.txt, and (for run) a local PostgreSQL under .data/ when DATABASE_URL is unset.
 
+# The app defaults to production (fail closed). These targets are development tools and say
+# so; an operator's APP_ENV=production in the environment still wins.
+export APP_ENV ?= development
+
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -55,7 +59,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 db-stop: $(STAMP)
-	$(BIN)/python -c 'from app.db.local import stop_dev_cluster; from app.db.urls import DEV_DATA_DIR; stop_dev_cluster(DEV_DATA_DIR)'
+	$(BIN)/python -c 'from app.db.local import stop_dev_cluster; from app.db.urls import dev_data_dir; stop_dev_cluster(dev_data_dir())'
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

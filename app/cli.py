@@ -27,10 +27,10 @@ cli.add_typer(mail_cli, name="mail")  # its own module: app/mail_cli.py
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _settings() -> Settings:
+def _settings(*, needs_secret: bool = False) -> Settings:
     try:
         settings = Settings()
-        settings.check_production()
+        settings.check_production(needs_secret=needs_secret)
     except ConfigError as exc:
         typer.echo(f"auth-service: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -64,8 +64,14 @@ def serve(
 
     from app.core.logging import configure_logging
     from app.core.metrics import prepare_multiprocess_dir, remove_dir
+    from app.db.urls import resolve_jwt_secret
 
-    settings = _settings()
+    settings = _settings(needs_secret=True)
+    try:  # here, so a missing secret is one line, not a traceback from every worker
+        resolve_jwt_secret(settings)
+    except ConfigError as exc:
+        typer.echo(f"auth-service: {exc}", err=True)
+        raise typer.Exit(2) from None
     configure_logging(settings)  # the supervisor's own lines; each worker configures its own
     # Workers build their own settings from the environment: hand them the resolved URL.
     os.environ["DATABASE_URL"] = _database_url(settings)
@@ -144,6 +150,40 @@ def check(revision: Annotated[str, typer.Argument()] = "head") -> None:
         raise typer.Exit(1)
 
 
+@db_cli.command()
+def prune(
+    older_than: Annotated[
+        float, typer.Option("--older-than", min=1, help="Age in days past which rows go.")
+    ] = 30,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 1000,
+) -> None:
+    """Delete what retention no longer needs, in short batches, safe while serving.
+
+    Keep --older-than above LOGIN_KNOWN_CLIENT_DAYS (30): a client whose last successful
+    login is pruned is no longer known to that account (docs/security.md).
+    """
+    settings = _settings()
+    deleted = asyncio.run(_prune(settings, _database_url(settings), older_than, batch_size))
+    for name, count in deleted.items():
+        typer.echo(f"{name}: {count} deleted")
+
+
+async def _prune(settings: Settings, url: str, days: float, batch_size: int) -> dict[str, int]:
+    from pydantic import SecretStr
+
+    from app.db.database import Database
+    from app.services.retention import prune
+
+    database = Database(settings.model_copy(update={"database_url": SecretStr(url)}))
+    await database.open()
+    uow = database.unit_of_work()
+    try:
+        return await prune(uow, older_than_days=days, batch_size=batch_size)
+    finally:
+        await uow.close()
+        await database.close()
+
+
 @users_cli.command("create")
 def create_user(
     email: str,
@@ -172,7 +212,7 @@ def create_user(
 async def _create_user(
     settings: Settings, url: str, email: str, password: str, full_name: str | None
 ) -> User:
-    from pydantic import EmailStr, TypeAdapter
+    from pydantic import EmailStr, SecretStr, TypeAdapter
     from pydantic import ValidationError as PydanticError
 
     from app.core.errors import ValidationError
@@ -186,7 +226,9 @@ async def _create_user(
         raise ValidationError(
             details=[{"field": "email", "message": "Not a valid email"}]
         ) from None
-    database = Database(settings.model_copy(update={"database_url": url, "db_pool_min_size": 1}))
+    database = Database(
+        settings.model_copy(update={"database_url": SecretStr(url), "db_pool_min_size": 1})
+    )
     await database.open()
     uow = database.unit_of_work()
     try:

@@ -8,6 +8,7 @@ import signal
 from typing import Annotated
 
 import typer
+from pydantic import SecretStr
 
 from app.core.settings import Settings
 
@@ -50,7 +51,9 @@ async def _deliver(settings: Settings, url: str, *, once: bool) -> int:
     configure_logging(settings)
     transport = mail_transport(settings)
     assert transport is not None  # checked by the command
-    database = Database(settings.model_copy(update={"database_url": url, "db_pool_min_size": 1}))
+    database = Database(
+        settings.model_copy(update={"database_url": SecretStr(url), "db_pool_min_size": 1})
+    )
     await database.open()
     worker = OutboxWorker(
         unit_of_work=database.unit_of_work,

@@ -27,6 +27,7 @@ from app.db.database import Database
 from app.db.read_router import ReadRouteMetrics
 from app.db.replica_health import ReplicaHealthChecker, ReplicaMetrics
 from app.db.schema_head import migration_heads
+from app.db.urls import resolve_jwt_secret
 from app.services.auth import AuthService, LoginPolicy
 from app.services.discovery import DiscoveryService
 from app.services.email_verification import EmailVerificationService
@@ -34,7 +35,8 @@ from app.services.mail_delivery import DeliveryPolicy, OutboxWorker, mail_transp
 from app.services.one_time_links import LinkMailer, LinkPolicy
 from app.services.password_reset import PasswordResetService
 from app.services.readiness import ReadinessService
-from app.services.users import UserService
+from app.services.sessions import SessionService
+from app.services.users import RegistrationLimit, UserService
 
 logger = get_logger("app.mail")
 
@@ -42,11 +44,12 @@ logger = get_logger("app.mail")
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     settings.check_production()
+    settings = resolve_jwt_secret(settings)
     configure_logging(settings)
     init_error_tracking(settings)
     metrics = Metrics()
 
-    hasher = PasswordHasher(rounds=settings.bcrypt_rounds)
+    hasher = PasswordHasher(rounds=settings.bcrypt_rounds, max_queue=settings.bcrypt_max_queue)
     keys = settings.token_keys()
     tokens = TokenCodec.from_settings(settings)
     replica_metrics = ReplicaMetrics(metrics.registry)  # exported on /metrics with the rest
@@ -107,15 +110,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     verification = EmailVerificationService(mailer=mailer)
     app.state.email_verification = verification
     app.state.password_reset = PasswordResetService(hasher=hasher, mailer=mailer)
-    app.state.user_service = UserService(hasher=hasher, verification=verification)
+    app.state.user_service = UserService(
+        hasher=hasher,
+        limit=RegistrationLimit(
+            max_per_address=settings.register_max_per_address,
+            window_seconds=settings.register_window_seconds,
+        ),
+        verification=verification,
+    )
     policy = LoginPolicy(
         max_failures=settings.login_max_failures,
         max_failures_per_address=settings.login_max_failures_per_address,
         window_seconds=settings.login_failure_window_seconds,
         refresh_token_ttl=timedelta(days=settings.refresh_token_expires_days),
         require_verified_email=settings.require_verified_email,
+        known_client_ttl=timedelta(days=settings.login_known_client_days),
+        session_max_age=timedelta(days=settings.session_max_age_days),
     )
     app.state.auth_service = AuthService(hasher=hasher, tokens=tokens, policy=policy)
+    app.state.session_service = SessionService()
     app.state.discovery = DiscoveryService(
         keys=keys, issuer=settings.jwt_issuer, public_base_url=settings.public_base_url
     )

@@ -1,9 +1,10 @@
 """The ceiling: GET /api/v1/users/me with no framework, as a yardstick for the project.
 
 A bare ASGI callable doing the same work per request: the same python-jose decode with the
-same checks, the same SELECT through a pool opened with the project's own pool options
-(`Database`), and the same user JSON out. What the project spends beyond this is the cost
-of the framework and of our layers. Run it with `uvicorn bench.ceiling:create_app --factory`.
+same checks, the same SELECT (the user joined with their session) through a pool opened
+with the project's own pool options (`Database`), and the same user JSON out. What the
+project spends beyond this is the cost of the framework and of our layers. Run it with
+`uvicorn bench.ceiling:create_app --factory`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 from app.core.settings import Settings
 from app.core.tokens import REQUIRED_CLAIMS
 from app.db.database import Database
-from app.repositories.users import SELECT_BY_ID
+from app.repositories.sessions import USER_OF_LIVE_SESSION
 
 _JSON = [(b"content-type", b"application/json")]
 
@@ -60,21 +61,19 @@ class Ceiling:
         try:
             claims = jwt.decode(
                 token,
-                s.jwt_secret,
+                s.jwt_secret_value,
                 algorithms=[s.jwt_algorithm],
                 audience=s.jwt_audience,
                 issuer=s.jwt_issuer,
                 options=REQUIRED_CLAIMS,
             )
-            user_id = UUID(claims["sub"])
+            user_id, session_id = UUID(claims["sub"]), UUID(claims["sid"])
         except (JOSEError, KeyError, ValueError):
             return 401, {"error": "invalid token"}
         async with self.database.pool.acquire() as conn:
-            row = await conn.fetchrow(SELECT_BY_ID, user_id)
-        if row is None:
+            row = await conn.fetchrow(USER_OF_LIVE_SESSION, session_id, user_id)
+        if row is None:  # unknown, ended or expired session, or an inactive user
             return 401, {"error": "invalid token"}
-        if not row["is_active"]:
-            return 403, {"error": "inactive"}
         return 200, {
             "id": str(row["id"]),
             "email": row["email"],

@@ -14,13 +14,14 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import asyncpg
 from alembic import command
 
 from app.core.passwords import PasswordHasher
 from app.core.settings import Settings
-from app.core.tokens import TokenCodec
+from app.core.tokens import AccessClaims, TokenCodec
 from app.db import local
 from app.db.uow import UnitOfWork
 from tests.support.database import alembic_config, with_database
@@ -77,7 +78,8 @@ class Seeded:
 
 async def seed_users(url: str, settings: Settings, count: int) -> Seeded:
     """`count` users through the repository (one bcrypt hash shared, to keep seeding
-    quick), and an access token for each, signed as the server will verify them."""
+    quick), each with a session, and an access token for it, signed as the server will
+    verify them."""
     password_hash = await PasswordHasher(rounds=settings.bcrypt_rounds).hash(PASSWORD)
     codec = TokenCodec.from_settings(settings)
     conn = await asyncpg.connect(url)
@@ -90,8 +92,15 @@ async def seed_users(url: str, settings: Settings, count: int) -> Seeded:
                 user = await uow.users.create(
                     email=email, password_hash=password_hash, full_name=f"Bench User {number}"
                 )
+                session_id = await uow.sessions.open(
+                    user.id,
+                    max_age=timedelta(days=settings.session_max_age_days),
+                    user_agent="bench",
+                    address="127.0.0.1",
+                )
                 emails.append(email)
-                tokens.append(codec.issue(str(user.id)).token)
+                claims = AccessClaims(user_id=user.id, session_id=session_id)
+                tokens.append(codec.issue(claims).token)
     finally:
         await conn.close()
     return Seeded(emails=emails, tokens=tokens)

@@ -43,7 +43,7 @@ async def _test_body(uow: UnitOfWork) -> None:
     found = await uow.users.find_by_email(EMAIL.upper())
     assert found is not None and found.id == user.id
     async with uow.transaction():
-        updated = await uow.users.update_last_login(user.id)
+        updated = await uow.users.record_login(user.id, verified_hash=HASH, new_hash=None)
     assert updated is not None and updated.last_login is not None
 
 

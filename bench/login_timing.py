@@ -1,7 +1,9 @@
 """Login answer times by kind: unknown email, wrong password, locked account.
 
-They must cost the same, or timing tells an attacker which accounts exist and which are
-locked. Prints the medians and their exact ratios to the wrong-password median.
+Unknown email and wrong password must cost the same, or timing tells an attacker which
+accounts exist. A locked account answers 429 without any bcrypt work (its status already
+differs from a 401), so its ratio is far below 1. Prints the medians and their exact
+ratios to the wrong-password median.
 
     python -m bench.login_timing [--rounds 10] [--repeats 15]
 

@@ -99,9 +99,14 @@ def _own_cpu_seconds(pid: int) -> float:
 
 @contextmanager
 def running(
-    argv_for_port: Any, env: dict[str, str], *, name: str, ready_path: str = "/health"
+    argv_for_port: Any,
+    env: dict[str, str],
+    *,
+    name: str,
+    ready_path: str = "/health",
+    cwd: Path = ROOT,
 ) -> Iterator[Server]:
-    """Start `argv_for_port(port)`, wait until it answers, yield it, stop it
+    """Start `argv_for_port(port)` in `cwd`, wait until it answers, yield it, stop it
     with SIGTERM (a graceful shutdown, so lifespan shutdown code runs)."""
     port = free_port()
     argv: list[str] = argv_for_port(port)
@@ -110,7 +115,7 @@ def running(
     )
     process = subprocess.Popen(  # noqa: S603 (our own argv)
         argv,
-        cwd=ROOT,
+        cwd=cwd,
         env={**os.environ, **env},
         stdout=log,
         stderr=subprocess.STDOUT,

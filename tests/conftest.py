@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
@@ -27,6 +28,9 @@ from tests.support.http import borrowing_app, client_for
 from tests.support.scratch_databases import ScratchDatabases
 from tests.support.settings import TEST_ROUNDS, make_settings
 from tests.support.smtp import MailCatcher
+
+# The app defaults to production; the suite says what it is (subprocesses inherit this).
+os.environ["APP_ENV"] = "test"
 
 
 @pytest.fixture(scope="session")

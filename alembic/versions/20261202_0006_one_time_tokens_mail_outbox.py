@@ -1,7 +1,7 @@
 """one-time tokens, mail outbox, users.email_verified
 
 Revision ID: 20261202_0006
-Revises: 20261127_0003
+Revises: 20261202_0005
 Create Date: 2026-12-02
 
 one_time_tokens: password-reset and email-verification tokens, stored only as SHA-256
@@ -25,7 +25,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "20261202_0006"
-down_revision: str | None = "20261127_0003"
+down_revision: str | None = "20261202_0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -14,11 +14,12 @@ from app.core.logging import bind
 from app.core.metrics import Metrics
 from app.core.models import User
 from app.db.uow import UnitOfWork
-from app.services.auth import AuthService
+from app.services.auth import Authenticated, AuthService
 from app.services.discovery import DiscoveryService
 from app.services.email_verification import EmailVerificationService
 from app.services.password_reset import PasswordResetService
 from app.services.readiness import ReadinessService
+from app.services.sessions import SessionService
 from app.services.users import UserService
 
 # auto_error=False: a missing token becomes our AuthenticationError envelope.
@@ -61,6 +62,11 @@ async def get_email_verification(request: Request) -> EmailVerificationService:
     return service
 
 
+async def get_session_service(request: Request) -> SessionService:
+    service: SessionService = request.app.state.session_service
+    return service
+
+
 async def get_readiness(request: Request) -> ReadinessService:
     service: ReadinessService = request.app.state.readiness
     return service
@@ -77,8 +83,15 @@ async def get_client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+async def get_user_agent(request: Request) -> str | None:
+    """The client's User-Agent, recorded with the session a login opens."""
+    return request.headers.get("user-agent")
+
+
 Auth = Annotated[AuthService, Depends(get_auth_service)]
 ClientAddress = Annotated[str, Depends(get_client_address)]
+UserAgent = Annotated[str | None, Depends(get_user_agent)]
+Sessions = Annotated[SessionService, Depends(get_session_service)]
 Users = Annotated[UserService, Depends(get_user_service)]
 PasswordResets = Annotated[PasswordResetService, Depends(get_password_reset)]
 EmailVerifications = Annotated[EmailVerificationService, Depends(get_email_verification)]
@@ -91,19 +104,28 @@ def identify(user: User) -> None:
     bind(user_id=str(user.id))
 
 
-async def get_current_user(
+async def get_current_session(
     request: Request, uow: Uow, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> User:
+) -> Authenticated:
     """One dependency for the whole authenticated path: the service is read here rather
     than solved as a dependency of its own (each solved dependency costs per request)."""
     if not token:
         raise AuthenticationError("Not authenticated")
     auth: AuthService = request.app.state.auth_service
-    user = await auth.user_for_token(uow, token)
-    identify(user)
-    return user
+    authenticated = await auth.authenticate(uow, token)
+    identify(authenticated.user)
+    return authenticated
 
 
+# The same work as get_current_session, returning the user only. Not a layer on top of it:
+# each dependency level costs on every request (docs/performance.md).
+async def get_current_user(
+    request: Request, uow: Uow, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> User:
+    return (await get_current_session(request, uow, token)).user
+
+
+CurrentSession = Annotated[Authenticated, Depends(get_current_session)]
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 

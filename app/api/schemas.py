@@ -16,13 +16,14 @@ from pydantic import (
     JsonValue,
 )
 
-from app.core.models import User
+from app.core.emails import MAX_EMAIL_CHARS
+from app.core.models import Session, User
 from app.core.one_time_tokens import MAX_TOKEN_CHARS as MAX_ONE_TIME_TOKEN_CHARS
 from app.core.passwords import MIN_PASSWORD_CHARS
 from app.core.refresh_tokens import MAX_TOKEN_CHARS
 
-# Bounds on input sizes; the byte limit of passwords is checked after normalising.
-MAX_EMAIL_CHARS = 320
+# Bounds on input sizes; passwords' byte limit and emails' length (MAX_EMAIL_CHARS) are
+# checked again after normalising, which can make them longer.
 MAX_PASSWORD_CHARS = 256
 MAX_LOGIN_PASSWORD_CHARS = 1024
 
@@ -234,6 +235,30 @@ class LoginOut(TokenPairOut):
     )
 
     user: UserOut
+
+
+class SessionOut(BaseModel):
+    id: UUID = Field(description="The `sid` claim of this session's access tokens")
+    created_at: datetime = Field(description="When its login happened")
+    last_used_at: datetime = Field(description="Its login or latest refresh")
+    user_agent: str | None
+    address: str | None = Field(description="The client address at login")
+    current: bool = Field(description="Whether the token of this request belongs to it")
+
+    @classmethod
+    def of(cls, session: Session, *, current_id: UUID) -> SessionOut:
+        return cls(
+            id=session.id,
+            created_at=session.created_at,
+            last_used_at=session.last_used_at,
+            user_agent=session.user_agent,
+            address=session.address,
+            current=session.id == current_id,
+        )
+
+
+class SessionsOut(BaseModel):
+    items: list[SessionOut]
 
 
 class HealthOut(BaseModel):

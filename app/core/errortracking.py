@@ -37,10 +37,10 @@ def default_release() -> str:
 
 def init_error_tracking(settings: Settings) -> bool:
     """Start the SDK when SENTRY_DSN is set; True when it did."""
-    if not settings.sentry_dsn:
+    if settings.sentry_dsn is None or not settings.sentry_dsn.get_secret_value():
         return False
     sentry_sdk.init(
-        dsn=settings.sentry_dsn,
+        dsn=settings.sentry_dsn.get_secret_value(),
         release=settings.sentry_release or default_release(),
         environment=settings.app_env,
         send_default_pii=False,

@@ -33,8 +33,21 @@ class LoginOutcome(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class RefreshGrant:
-    """What a just-spent refresh token vouches for: whose it was, and its family."""
+class Session:
+    """One login, as its owner sees it in their list of sessions."""
 
-    user_id: UUID
-    family_id: UUID
+    id: UUID
+    created_at: datetime
+    last_used_at: datetime
+    user_agent: str | None
+    address: str | None
+
+
+class EndReason(StrEnum):
+    """Why a session ended (sessions.end_reason). Other branches add their own."""
+
+    LOGOUT = "logout"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 (a reason, not a password)
+    REVOKED = "revoked"  # by its owner, through DELETE /users/me/sessions/{id}
+    REPLAY = "replay"  # a spent refresh token came back: one of its holders is a thief
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (a reason, not a password)

@@ -13,7 +13,6 @@ from app.core.keys import HMAC_ALGORITHMS, KeyFileError, KeyRing, TokenKey, load
 
 # Values that show a secret was copied from an example instead of set for real.
 _PLACEHOLDER_MARKERS = ("change-me", "changeme", "placeholder")
-DEV_JWT_SECRET = "dev-only-secret-change-me-in-production"  # noqa: S105 (refused in production)
 
 
 class ConfigError(Exception):
@@ -23,10 +22,12 @@ class ConfigError(Exception):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
-    app_env: Literal["development", "test", "production"] = "development"
+    # production unless told otherwise: a process started with nothing set fails closed.
+    app_env: Literal["development", "test", "production"] = "production"
 
-    database_url: str | None = None
-    database_replica_urls: str = ""
+    # SecretStr: URLs carry passwords; repr(), str() and logs show "**********".
+    database_url: SecretStr | None = None
+    database_replica_urls: SecretStr = SecretStr("")
     # A replica further behind than this takes no reads until it catches up.
     db_replica_max_lag_seconds: float = Field(default=5.0, gt=0)
     db_replica_check_interval_seconds: float = Field(default=1.0, gt=0)
@@ -38,7 +39,9 @@ class Settings(BaseSettings):
     db_slow_query_ms: int = Field(default=200, ge=0)
     db_connection_hold_warn_seconds: float = Field(default=5.0, ge=0)
 
-    jwt_secret: str = DEV_JWT_SECRET
+    # No default: production refuses to start without it (under HS*); development generates
+    # one once and keeps it beside the local data directory (app.core.dev_secret).
+    jwt_secret: SecretStr | None = None
     jwt_algorithm: Literal["HS256", "HS384", "HS512", "ES256", "RS256"] = "HS256"
     jwt_expires_minutes: int = Field(default=15, ge=1)
     jwt_issuer: str = "auth-service"
@@ -48,7 +51,7 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_format: Literal["json", "console"] | None = None
-    sentry_dsn: str | None = None
+    sentry_dsn: SecretStr | None = None  # its key is a credential
     sentry_release: str | None = None  # default: auth-service@<package version>
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
 
@@ -100,7 +103,21 @@ class Settings(BaseSettings):
     def _empty_smtp_url_is_unset(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("database_url", "sentry_dsn", "sentry_release", mode="before")
+    # --- Abuse resistance (issue 12) ---
+    # A client address that logged in to an account successfully within this many days is
+    # a known client of it: failures from elsewhere do not lock it out (docs/security.md).
+    login_known_client_days: int = Field(default=30, ge=1)
+    # Registrations per client address per window, then 429 (each costs a bcrypt hash).
+    register_max_per_address: int = Field(default=10, ge=1)
+    register_window_seconds: int = Field(default=3600, ge=1)
+    # bcrypt jobs waiting or running per process; past it a quick 503 (load shedding).
+    bcrypt_max_queue: int = Field(default=64, ge=1)
+
+    # Sessions (issue 11): a session ends this long after its login, however often it is
+    # refreshed; the refresh token's own expiry above stays the idle limit.
+    session_max_age_days: int = Field(default=30, ge=1)
+
+    @field_validator("database_url", "jwt_secret", "sentry_dsn", "sentry_release", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -155,11 +172,18 @@ class Settings(BaseSettings):
         """The key files' ring under ES256/RS256; under HS* the shared JWT_SECRET."""
         if self._key_ring is not None:
             return self._key_ring
-        return KeyRing.shared_secret(self.jwt_secret, self.jwt_algorithm)
+        return KeyRing.shared_secret(self.jwt_secret_value, self.jwt_algorithm)
 
     @property
     def replica_urls(self) -> list[str]:
-        return [url.strip() for url in self.database_replica_urls.split(",") if url.strip()]
+        urls = self.database_replica_urls.get_secret_value().split(",")
+        return [url.strip() for url in urls if url.strip()]
+
+    @property
+    def jwt_secret_value(self) -> str:
+        if self.jwt_secret is None:
+            raise ConfigError("JWT_SECRET must be set")
+        return self.jwt_secret.get_secret_value()
 
     @property
     def effective_log_format(self) -> Literal["json", "console"]:
@@ -167,17 +191,20 @@ class Settings(BaseSettings):
             return self.log_format
         return "json" if self.app_env == "production" else "console"
 
-    def check_production(self) -> None:
-        """Refuse to start production on a missing or copied-from-example secret or URL."""
+    def check_production(self, *, needs_secret: bool = True) -> None:
+        """Refuse to start production on a missing or copied-from-example secret or URL.
+        Commands that sign nothing (migrations, user admin) pass needs_secret=False."""
         if self.app_env != "production":
             return
-        if not self.database_url or _is_placeholder(self.database_url):
+        url = "" if self.database_url is None else self.database_url.get_secret_value()
+        if _is_placeholder(url):
             raise ConfigError("DATABASE_URL must be set to a real database URL in production")
-        if self.jwt_algorithm not in HMAC_ALGORITHMS:
+        if not needs_secret or self.jwt_algorithm not in HMAC_ALGORITHMS:
             return  # a key pair signs: JWT_SECRET is unused (and no token signed with it passes)
-        if _is_placeholder(self.jwt_secret) or self.jwt_secret == DEV_JWT_SECRET:
+        secret = "" if self.jwt_secret is None else self.jwt_secret.get_secret_value()
+        if _is_placeholder(secret):
             raise ConfigError("JWT_SECRET must be set to a real secret in production")
-        if len(self.jwt_secret) < 32:
+        if len(secret) < 32:
             raise ConfigError("JWT_SECRET must be at least 32 characters in production")
 
 

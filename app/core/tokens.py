@@ -15,6 +15,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from jose import jwt
 from jose.exceptions import JOSEError
@@ -34,17 +35,19 @@ REQUIRED_CLAIMS = {
     "require_aud": True,
 }
 
-
 # The primary's WAL position after the session's last write, as an integer LSN.
 WAL_POSITION_CLAIM = "wal"
 
 
 @dataclass(frozen=True, slots=True)
 class AccessClaims:
-    """What a verified access token says."""
+    """What a verified access token vouches for: the user (`sub`) and their session (`sid`).
 
-    subject: str
-    expires: int
+    Frozen, so a cached value can be handed to every request that presents the token.
+    """
+
+    user_id: UUID
+    session_id: UUID
     # Where the primary's WAL stood after the write that issued this token (login, refresh):
     # a replica may serve this session's reads once it has replayed that far
     # (app/db/read_router.py). None: issued with no replica configured.
@@ -63,9 +66,10 @@ class TokenCodec:
         self._ttl = expires_minutes * 60
         self._issuer = issuer
         self._audience = audience
-        # token -> its claims. Only fully verified tokens get in; insertion-ordered, so the
-        # oldest entry is the one dropped when full.
-        self._verified: dict[str, AccessClaims] = {}
+        # token -> (claims, exp). Only fully verified tokens get in; insertion-ordered, so
+        # the oldest entry is the one dropped when full. It saves the signature check only:
+        # whether the session is still live is asked of the database on every request.
+        self._verified: dict[str, tuple[AccessClaims, int]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TokenCodec:
@@ -76,42 +80,40 @@ class TokenCodec:
             audience=settings.jwt_audience,
         )
 
-    def issue(self, subject: str, *, wal_position: int | None = None) -> IssuedToken:
+    def issue(self, claims: AccessClaims) -> IssuedToken:
         now = int(time.time())
-        claims: dict[str, Any] = {
-            "sub": subject,
+        payload: dict[str, Any] = {
+            "sub": str(claims.user_id),
+            "sid": str(claims.session_id),
             "iat": now,
             "exp": now + self._ttl,
             "iss": self._issuer,
             "aud": self._audience,
             "jti": uuid.uuid4().hex,
         }
-        if wal_position is not None:
-            claims[WAL_POSITION_CLAIM] = wal_position
+        if claims.wal_position is not None:
+            payload[WAL_POSITION_CLAIM] = claims.wal_position
         signing = self._keys.signing
         headers = None if signing.kid is None else {"kid": signing.kid}
-        token = jwt.encode(claims, signing.signer, algorithm=signing.algorithm, headers=headers)
+        token = jwt.encode(payload, signing.signer, algorithm=signing.algorithm, headers=headers)
         return IssuedToken(token, self._ttl)
-
-    def subject(self, token: str) -> str:
-        """The verified `sub` claim, or AuthenticationError for anything doubtful."""
-        return self.claims(token).subject
 
     def claims(self, token: str) -> AccessClaims:
         """The verified claims, or AuthenticationError for anything doubtful."""
         known = self._verified.get(token)
         if known is not None:
-            if time.time() < known.expires:
-                return known
+            claims, expires = known
+            if time.time() < expires:
+                return claims
             del self._verified[token]
             raise AuthenticationError("Invalid or expired token")
-        claims = self._decode(token)
+        claims, expires = self._decode(token)
         if len(self._verified) >= VERIFIED_CACHE_SIZE:
             del self._verified[next(iter(self._verified))]
-        self._verified[token] = claims
+        self._verified[token] = (claims, expires)
         return claims
 
-    def _decode(self, token: str) -> AccessClaims:
+    def _decode(self, token: str) -> tuple[AccessClaims, int]:
         header = read_header(token)
         key = self._keys.verifier(alg=header.alg, kid=header.kid)
         if key is None:
@@ -130,11 +132,27 @@ class TokenCodec:
         # and `nbf` (a list, or 1e999), and json.loads on the payload (nested 3,000 deep).
         except (JOSEError, TypeError, OverflowError, RecursionError) as exc:
             raise AuthenticationError("Invalid or expired token") from exc
-        subject = claims.get("sub")
         expires = claims.get("exp")
         position = claims.get(WAL_POSITION_CLAIM)
-        if not isinstance(subject, str) or not subject or not isinstance(expires, int):
+        if not isinstance(expires, int):
             raise AuthenticationError("Invalid or expired token")
         if position is not None and (type(position) is not int or position < 0):
             raise AuthenticationError("Invalid or expired token")
-        return AccessClaims(subject=subject, expires=expires, wal_position=position)
+        access = AccessClaims(
+            user_id=_uuid_claim(claims, "sub"),
+            session_id=_uuid_claim(claims, "sid"),
+            wal_position=position,
+        )
+        return access, expires
+
+
+def _uuid_claim(claims: dict[str, Any], name: str) -> UUID:
+    """A claim that must hold a UUID in its canonical text form (a token without `sid`,
+    issued before sessions existed, is refused here)."""
+    value = claims.get(name)
+    if not isinstance(value, str) or len(value) != 36:
+        raise AuthenticationError("Invalid or expired token")
+    try:
+        return UUID(value)
+    except ValueError as exc:
+        raise AuthenticationError("Invalid or expired token") from exc

@@ -38,9 +38,9 @@ class Database:
         metrics: Metrics | None = None,
         read_metrics: ReadRouteMetrics | None = None,
     ) -> None:
-        if not settings.database_url:
+        if settings.database_url is None or not settings.database_url.get_secret_value():
             raise RuntimeError("DATABASE_URL is not set")
-        self._url = settings.database_url
+        self._url = settings.database_url.get_secret_value()
         self._settings = settings
         self._pool: asyncpg.Pool | None = None
         self.replicas = ReplicaSet([])

@@ -67,16 +67,65 @@ login_attempts = Table(
         name="login_attempts_outcome_check",
     ),
 )
-Index("login_attempts_email_key_idx", login_attempts.c.email_key, login_attempts.c.attempted_at)
+Index("login_attempts_user_id_idx", login_attempts.c.user_id)
+# Each lockout read has a partial index on exactly the rows it counts (revision
+# 20261202_0005), so old rows and 'locked' rows piled up on one key cost it nothing.
+_COUNTED = text("outcome IN ('pending', 'failure')")
 Index(
-    "login_attempts_client_address_idx",
+    "login_attempts_email_key_counted_idx",
+    login_attempts.c.email_key,
+    login_attempts.c.attempted_at,
+    postgresql_where=_COUNTED,
+)
+Index(
+    "login_attempts_client_address_counted_idx",
     login_attempts.c.client_address,
     login_attempts.c.attempted_at,
+    postgresql_where=_COUNTED,
 )
-Index("login_attempts_user_id_idx", login_attempts.c.user_id)
+Index(
+    "login_attempts_success_idx",
+    login_attempts.c.email_key,
+    login_attempts.c.client_address,
+    login_attempts.c.attempted_at,
+    postgresql_where=text("outcome = 'success'"),
+)
+# Retention (db prune). BRIN: rows arrive in time order, so block ranges summarise them in a
+# few pages; and a BRIN index never offers an ordered scan, so the planner cannot prefer it
+# over the partial indexes above for a lockout read's ORDER BY attempted_at LIMIT.
+Index("login_attempts_attempted_at_idx", login_attempts.c.attempted_at, postgresql_using="brin")
 
-# Opaque refresh tokens, stored only as SHA-256 hashes; a family is one login's chain of
-# rotations, revoked as a whole on logout or when a spent token is presented again.
+# One row per login. Every authenticated request joins it (app/repositories/sessions.py),
+# so ending the row ends the session's access and refresh tokens at once. expires_at is the
+# absolute limit (SESSION_MAX_AGE_DAYS from login), however often the session rotates.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")),
+    Column(
+        "user_id",
+        UUID(as_uuid=True),
+        ForeignKey("users.id", ondelete="CASCADE", name="sessions_user_id_fkey"),
+        nullable=False,
+    ),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_used_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("user_agent", String(512), nullable=True),
+    Column("address", String(128), nullable=True),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+    Column("end_reason", String(32), nullable=True),
+    CheckConstraint("(ended_at IS NULL) = (end_reason IS NULL)", name="sessions_ended_check"),
+)
+Index("sessions_user_id_idx", sessions.c.user_id)
+Index(  # retention
+    "sessions_ended_at_idx", sessions.c.ended_at, postgresql_where=text("ended_at IS NOT NULL")
+)
+Index("sessions_expires_at_idx", sessions.c.expires_at)  # retention
+
+# Opaque refresh tokens, stored only as SHA-256 hashes; a session's tokens are its chain of
+# rotations (the family), all ended with the session on logout or when a spent token is
+# presented again.
 refresh_tokens = Table(
     "refresh_tokens",
     metadata,
@@ -87,7 +136,12 @@ refresh_tokens = Table(
         ForeignKey("users.id", ondelete="CASCADE", name="refresh_tokens_user_id_fkey"),
         nullable=False,
     ),
-    Column("family_id", UUID(as_uuid=True), nullable=False),
+    Column(
+        "session_id",
+        UUID(as_uuid=True),
+        ForeignKey("sessions.id", ondelete="CASCADE", name="refresh_tokens_session_id_fkey"),
+        nullable=False,
+    ),
     Column("token_hash", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("expires_at", DateTime(timezone=True), nullable=False),
@@ -95,7 +149,7 @@ refresh_tokens = Table(
     Column("revoked_at", DateTime(timezone=True), nullable=True),
 )
 Index("refresh_tokens_token_hash_key", refresh_tokens.c.token_hash, unique=True)
-Index("refresh_tokens_family_id_idx", refresh_tokens.c.family_id)
+Index("refresh_tokens_session_id_idx", refresh_tokens.c.session_id)
 Index("refresh_tokens_user_id_idx", refresh_tokens.c.user_id)
 
 # Password-reset and email-verification tokens (purpose), stored only as SHA-256 hashes,
@@ -159,3 +213,29 @@ Index(
     postgresql_where=text("status = 'pending'"),
 )
 Index("mail_outbox_created_at_idx", mail_outbox.c.created_at)
+
+Index("refresh_tokens_expires_at_idx", refresh_tokens.c.expires_at)  # retention
+Index(
+    "refresh_tokens_revoked_at_idx",
+    refresh_tokens.c.revoked_at,
+    postgresql_where=text("revoked_at IS NOT NULL"),
+)
+
+# One row per registration attempt, for the per-address limit (REGISTER_MAX_PER_ADDRESS).
+registration_attempts = Table(
+    "registration_attempts",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("client_address", String(128), nullable=False),
+    Column("attempted_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index(
+    "registration_attempts_client_address_idx",
+    registration_attempts.c.client_address,
+    registration_attempts.c.attempted_at,
+)
+Index(  # retention; BRIN as for login_attempts
+    "registration_attempts_attempted_at_idx",
+    registration_attempts.c.attempted_at,
+    postgresql_using="brin",
+)

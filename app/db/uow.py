@@ -28,7 +28,9 @@ from app.repositories.login_attempts import LoginAttemptRepository
 from app.repositories.mail_outbox import MailOutboxRepository
 from app.repositories.one_time_tokens import OneTimeTokenRepository
 from app.repositories.refresh_tokens import RefreshTokenRepository
+from app.repositories.registration_attempts import RegistrationAttemptRepository
 from app.repositories.schema import SchemaRepository
+from app.repositories.sessions import SessionRepository
 from app.repositories.users import UserRepository
 
 logger = get_logger("app.db")
@@ -62,9 +64,11 @@ class UnitOfWork:
         self.users = UserRepository(self, self._hooks)
         self.login_attempts = LoginAttemptRepository(self, self._hooks)
         self.refresh_tokens = RefreshTokenRepository(self, self._hooks)
+        self.sessions = SessionRepository(self, self._hooks)
         self.schema = SchemaRepository(self, self._hooks)
         self.one_time_tokens = OneTimeTokenRepository(self, self._hooks)
         self.mail_outbox = MailOutboxRepository(self, self._hooks)
+        self.registration_attempts = RegistrationAttemptRepository(self, self._hooks)
 
     @classmethod
     def borrowing(cls, connection: asyncpg.Connection) -> UnitOfWork:

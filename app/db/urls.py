@@ -5,20 +5,45 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from app.core.settings import Settings
+from pydantic import SecretStr
 
-DEV_DATA_DIR = Path(".data/postgres")
+from app.core.dev_secret import load_or_create_secret
+from app.core.keys import HMAC_ALGORITHMS
+from app.core.settings import ConfigError, Settings
+
+DEV_SECRET_FILE = "jwt-secret"  # noqa: S105 (a file name)
+
+
+def dev_data_dir() -> Path:
+    """Where development keeps its local PostgreSQL cluster. The one place that decides:
+    the development JWT secret lives beside it (dev_secret_path)."""
+    return Path(".data/postgres")
+
+
+def dev_secret_path() -> Path:
+    return dev_data_dir().parent / DEV_SECRET_FILE
 
 
 def resolve_database_url(settings: Settings) -> str:
     """DATABASE_URL; in development with none set, the local cluster under .data/."""
-    if settings.database_url:
-        return settings.database_url
+    if settings.database_url is not None and settings.database_url.get_secret_value():
+        return settings.database_url.get_secret_value()
     if settings.app_env == "development":
         from app.db.local import ensure_dev_database
 
-        return ensure_dev_database(DEV_DATA_DIR)
+        return ensure_dev_database(dev_data_dir())
     raise RuntimeError("DATABASE_URL is not set")
+
+
+def resolve_jwt_secret(settings: Settings) -> Settings:
+    """`settings` with a JWT secret: its own; in development with none set, the one kept
+    beside the local data (made on first use); otherwise ConfigError."""
+    if settings.jwt_secret is not None or settings.jwt_algorithm not in HMAC_ALGORITHMS:
+        return settings  # its own, or a key pair signs and no secret is used
+    if settings.app_env != "development":
+        raise ConfigError("JWT_SECRET must be set")
+    secret = load_or_create_secret(dev_secret_path())
+    return settings.model_copy(update={"jwt_secret": SecretStr(secret)})
 
 
 def sqlalchemy_async_url(url: str) -> str:

@@ -4,6 +4,15 @@ An attempt is inserted as 'pending' (and committed) before the password is check
 counted together with every other pending or failed attempt. Of K concurrent attempts the
 one inserted last sees all K, so no burst gets more than the limit through, on any number of
 workers. The lockout is read from this table only: no process-local state.
+
+Known clients (ASVS 5.0 6.1.1, no malicious lockout): an address that logged in to an
+account successfully within the known-client window counts only its own failures on that
+account, so failures from elsewhere never lock it out. Every other address counts every
+failure on the account. docs/security.md says why the address is the client's identity.
+
+Every read is bounded by its window and served by a partial index on exactly the rows it
+counts (alembic revision 20261202_0005): an attacker who piles up rows for one key (old
+failures, locked attempts) adds nothing to what these queries read.
 """
 
 from __future__ import annotations
@@ -12,10 +21,11 @@ from uuid import UUID
 
 from app.core.models import LoginOutcome
 from app.repositories.base import Repository
+from app.repositories.retention import CUTOFF, delete_batch, prune_batch_sql
 
-# lower(): the same case folding as the users table's unique index on lower(email).
 # attempted_at is clock_timestamp() like the window checks below: now() is the transaction's
 # start, which inside a long-lived outer transaction (the test suite's) is long past.
+# $1 is already normalised (app.core.emails); lower() stays as a no-op safety net.
 INSERT_PENDING = """
 INSERT INTO login_attempts (email_key, user_id, client_address, outcome, attempted_at)
 VALUES (lower($1), $2, $3, 'pending', clock_timestamp())
@@ -23,38 +33,54 @@ RETURNING id
 """
 
 # Seconds until attempt $1 may go ahead, or NULL when it may go ahead now.
-# An account is locked while at least $2 other attempts on its email key are pending or
-# failed within the window and after its last success (a success resets the count); an
-# address the same with $3, without the reset (one good account must not launder a
-# credential-stuffing run). The lock lifts when the $2-th (or $3-th) most recent of those
-# attempts leaves the window. clock_timestamp(), not now(): real time even inside a long
-# transaction.
+# $2 account limit, $3 address limit, $4 window seconds, $5 known-client seconds.
+# - known: this address succeeded on this account within $5 (login_attempts_success_idx);
+# - account: a known client counts its own failures since its own last success; anyone else
+#   counts every failure on the account in the window. So the owner's success does not
+#   reset an attacker's count, and the attacker's failures do not lock the owner out;
+# - address: every failure from the address in the window, across accounts, never reset
+#   (one good account must not launder a credential-stuffing run).
+# Locked while $2 (or $3) such attempts other than this one exist; the lock lifts when the
+# $2-th (or $3-th) most recent leaves the window.
+# The key, the address and the cutoffs are scalar subqueries on purpose: each is computed
+# once (an InitPlan) and becomes an index condition, so every scan is a range of one
+# partial index bounded by its window. Written as joins, or with clock_timestamp() inline
+# (volatile: never an index condition), the window was a filter and a key inflated with old
+# rows was read whole (tests/repositories/test_lockout_queries.py). clock_timestamp(), not
+# now(): real time even inside a long transaction.
 SECONDS_LOCKED = """
-WITH me AS (
-    SELECT id, email_key, client_address FROM login_attempts WHERE id = $1
+WITH me AS MATERIALIZED (
+    SELECT email_key, client_address FROM login_attempts WHERE id = $1
 ),
-last_success AS (
-    SELECT coalesce(max(a.id), 0) AS id
-    FROM login_attempts a JOIN me ON a.email_key = me.email_key
-    WHERE a.outcome = 'success'
+own_success AS MATERIALIZED (
+    SELECT max(attempted_at) AS at
+    FROM login_attempts
+    WHERE email_key = (SELECT email_key FROM me)
+      AND client_address = (SELECT client_address FROM me)
+      AND outcome = 'success'
+      AND attempted_at > (SELECT clock_timestamp() - make_interval(secs => $5))
 ),
 account AS (
-    SELECT a.attempted_at
-    FROM login_attempts a JOIN me ON a.email_key = me.email_key, last_success
-    WHERE a.id <> me.id
-      AND a.id > last_success.id
-      AND a.outcome IN ('pending', 'failure')
-      AND a.attempted_at > clock_timestamp() - make_interval(secs => $4)
-    ORDER BY a.attempted_at DESC
+    SELECT attempted_at
+    FROM login_attempts
+    WHERE email_key = (SELECT email_key FROM me)
+      AND outcome IN ('pending', 'failure')
+      AND attempted_at > (SELECT clock_timestamp() - make_interval(secs => $4))
+      AND id <> $1
+      AND ((SELECT at FROM own_success) IS NULL
+           OR (client_address = (SELECT client_address FROM me)
+               AND attempted_at > (SELECT at FROM own_success)))
+    ORDER BY attempted_at DESC
     OFFSET $2 - 1 LIMIT 1
 ),
 address AS (
-    SELECT a.attempted_at
-    FROM login_attempts a JOIN me ON a.client_address = me.client_address
-    WHERE a.id <> me.id
-      AND a.outcome IN ('pending', 'failure')
-      AND a.attempted_at > clock_timestamp() - make_interval(secs => $4)
-    ORDER BY a.attempted_at DESC
+    SELECT attempted_at
+    FROM login_attempts
+    WHERE client_address = (SELECT client_address FROM me)
+      AND outcome IN ('pending', 'failure')
+      AND attempted_at > (SELECT clock_timestamp() - make_interval(secs => $4))
+      AND id <> $1
+    ORDER BY attempted_at DESC
     OFFSET $3 - 1 LIMIT 1
 )
 SELECT ceil(extract(epoch FROM
@@ -64,6 +90,11 @@ SELECT ceil(extract(epoch FROM
 """
 
 FINISH = "UPDATE login_attempts SET outcome = $2 WHERE id = $1"
+# An attempt whose password was never checked (the hashing queue was full) is not a guess.
+DISCARD = "DELETE FROM login_attempts WHERE id = $1"
+
+# Retention (login_attempts_attempted_at_idx).
+PRUNE_BATCH = prune_batch_sql("login_attempts", f"attempted_at < {CUTOFF}")
 
 
 class LoginAttemptRepository(Repository):
@@ -80,6 +111,7 @@ class LoginAttemptRepository(Repository):
         max_failures: int,
         max_failures_per_address: int,
         window_seconds: int,
+        known_client_seconds: int,
     ) -> int | None:
         async with self._connection("login_attempts.seconds_locked") as conn:
             seconds: int | None = await conn.fetchval(
@@ -88,9 +120,19 @@ class LoginAttemptRepository(Repository):
                 max_failures,
                 max_failures_per_address,
                 float(window_seconds),
+                float(known_client_seconds),
             )
         return None if seconds is None else max(1, seconds)
 
     async def finish(self, attempt_id: int, outcome: LoginOutcome) -> None:
         async with self._connection("login_attempts.finish") as conn:
             await conn.execute(FINISH, attempt_id, outcome.value)
+
+    async def discard(self, attempt_id: int) -> None:
+        async with self._connection("login_attempts.discard") as conn:
+            await conn.execute(DISCARD, attempt_id)
+
+    async def prune_batch(self, *, older_than_seconds: float, limit: int) -> int:
+        """Delete up to `limit` attempts older than the cutoff; how many went."""
+        async with self._connection("login_attempts.prune") as conn:
+            return await delete_batch(conn, PRUNE_BATCH, older_than_seconds, limit)

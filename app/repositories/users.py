@@ -9,10 +9,20 @@ import asyncpg
 from app.core.models import User
 from app.repositories.base import Repository
 
-_COLUMNS = (
-    "id, email, full_name, is_active, created_at, updated_at, last_login, email_verified, "
-    "password_hash"
+# The User's columns, in one place: the session check (repositories/sessions.py) selects
+# the same list from its join, so a column added here reaches both.
+COLUMNS = (
+    "id",
+    "email",
+    "full_name",
+    "is_active",
+    "created_at",
+    "updated_at",
+    "last_login",
+    "email_verified",
+    "password_hash",
 )
+_COLUMNS = ", ".join(COLUMNS)
 
 INSERT = f"""
 INSERT INTO users (email, password_hash, full_name)
@@ -28,16 +38,28 @@ LOCK_ACTIVE_BY_EMAIL = f"""
 SELECT {_COLUMNS} FROM users WHERE lower(email) = lower($1) AND is_active
 FOR NO KEY UPDATE
 """
-# GREATEST: under concurrent logins a transaction that started earlier may commit later;
-# last_login never moves backwards.
-UPDATE_LAST_LOGIN = f"""
-UPDATE users SET last_login = GREATEST(last_login, now()), updated_at = now()
-WHERE id = $1
-RETURNING {_COLUMNS}
-"""
 UPDATE_PASSWORD_HASH = f"""
 UPDATE users SET password_hash = $2, updated_at = now()
 WHERE id = $1
+RETURNING {_COLUMNS}
+"""
+# A login commits only if the hash its bcrypt check verified is still the user's hash, and
+# the user still active; a rehash ($3, when due) replaces exactly that hash. The row lock
+# this takes, held to commit, orders the login against a password change or deactivation
+# (docs/security.md, "Races end one way"). GREATEST: under concurrent logins a transaction
+# that started earlier may commit later; last_login never moves backwards.
+RECORD_LOGIN = f"""
+UPDATE users
+SET last_login = GREATEST(last_login, now()),
+    password_hash = COALESCE($3, password_hash),
+    updated_at = now()
+WHERE id = $1 AND password_hash = $2 AND is_active
+RETURNING {_COLUMNS}
+"""
+# Compare-and-set: the new hash goes in only over the hash whose password was verified.
+REPLACE_PASSWORD_HASH = f"""
+UPDATE users SET password_hash = $3, updated_at = now()
+WHERE id = $1 AND password_hash = $2 AND is_active
 RETURNING {_COLUMNS}
 """
 SET_ACTIVE = f"""
@@ -55,19 +77,19 @@ RETURNING {_COLUMNS}
 EMAIL_TAKEN = "Email already registered"
 
 
-def _user(row: asyncpg.Record) -> User:
+def user_of(row: asyncpg.Record) -> User:
     return User(**dict(row))
 
 
 def _maybe_user(row: asyncpg.Record | None) -> User | None:
-    return None if row is None else _user(row)
+    return None if row is None else user_of(row)
 
 
 class UserRepository(Repository):
     async def create(self, *, email: str, password_hash: str, full_name: str | None) -> User:
         async with self._connection("users.create", conflict=EMAIL_TAKEN) as conn:
             row = await conn.fetchrow(INSERT, email, password_hash, full_name)
-        return _user(row)
+        return user_of(row)
 
     async def get_by_id(self, user_id: UUID, *, replica_ok: bool = False) -> User | None:
         row = await self._read(
@@ -88,9 +110,21 @@ class UserRepository(Repository):
             row = await conn.fetchrow(LOCK_ACTIVE_BY_EMAIL, email)
         return _maybe_user(row)
 
-    async def update_last_login(self, user_id: UUID) -> User | None:
-        async with self._connection("users.update_last_login") as conn:
-            row = await conn.fetchrow(UPDATE_LAST_LOGIN, user_id)
+    async def record_login(
+        self, user_id: UUID, *, verified_hash: str, new_hash: str | None
+    ) -> User | None:
+        """Record a login checked against `verified_hash` (rehashing to `new_hash` if given);
+        None when that is no longer the active user's hash. Locks the row to commit."""
+        async with self._connection("users.record_login") as conn:
+            row = await conn.fetchrow(RECORD_LOGIN, user_id, verified_hash, new_hash)
+        return _maybe_user(row)
+
+    async def replace_password_hash(
+        self, user_id: UUID, *, old_hash: str, new_hash: str
+    ) -> User | None:
+        """Set `new_hash` if `old_hash` is still the active user's hash; None otherwise."""
+        async with self._connection("users.replace_password_hash") as conn:
+            row = await conn.fetchrow(REPLACE_PASSWORD_HASH, user_id, old_hash, new_hash)
         return _maybe_user(row)
 
     async def update_password_hash(self, user_id: UUID, password_hash: str) -> User | None:

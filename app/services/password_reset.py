@@ -7,10 +7,9 @@ transaction; only for a real, active account under its hourly limits do they wri
 
 from __future__ import annotations
 
-from uuid import UUID
-
-from app.core.emails import normalize_email
+from app.core.emails import EmailProblem, normalize_email
 from app.core.errors import InvalidTokenError, ValidationError
+from app.core.models import EndReason
 from app.core.one_time_tokens import TokenPurpose, hash_one_time_token
 from app.core.passwords import PasswordHasher, normalize_password, password_problem
 from app.db.uow import UnitOfWork
@@ -24,10 +23,14 @@ class PasswordResetService:
 
     async def request(self, uow: UnitOfWork, *, email: str, client_address: str) -> None:
         """Queue a reset mail for an active account, silently throttled."""
+        try:
+            email = normalize_email(email)
+        except EmailProblem:
+            return  # no account has it: the same 202, and what it says was in the request
         mail = self._mailer.prepare(TokenPurpose.RESET)
         async with uow.transaction():
             # The row lock serialises requests for one account: the throttle counts them all.
-            user = await uow.users.lock_active_by_email(normalize_email(email))
+            user = await uow.users.lock_active_by_email(email)
             queued = await self._mailer.queue(
                 uow, user, TokenPurpose.RESET, mail, requested_from=client_address
             )
@@ -53,11 +56,4 @@ class PasswordResetService:
             await uow.one_time_tokens.spend_all_of_user(user_id, TokenPurpose.RESET)
             await uow.users.update_password_hash(user_id, new_hash)
             await uow.users.mark_email_verified(user_id)
-            await _end_all_sessions(uow, user_id)
-
-
-async def _end_all_sessions(uow: UnitOfWork, user_id: UUID) -> None:
-    # Until the sessions branch lands this revokes refresh tokens only; at merge it becomes
-    # uow.sessions.end_all_for_user(user_id, reason="password_reset"), which ends access
-    # tokens too (tests/api/test_password_reset_sessions.py).
-    await uow.refresh_tokens.revoke_all_of_user(user_id)
+            await uow.sessions.end_all_for_user(user_id, reason=EndReason.PASSWORD_RESET)

@@ -39,7 +39,7 @@ async def test_email_is_trimmed_and_matched_case_insensitively(
     client: httpx.AsyncClient,
 ) -> None:
     created = await register(client, email="  Ada@Example.com ")
-    assert created["email"] == "Ada@example.com"  # stored as given (domain normalised)
+    assert created["email"] == "ada@example.com"  # stored in the one normal form
     assert await login_status(client, "ada@EXAMPLE.COM", TEST_PASSWORD) == 200
     assert await login_status(client, "\tADA@example.com  ", TEST_PASSWORD) == 200
     assert await form_login_status(client, " aDa@example.com ", TEST_PASSWORD) == 200

@@ -14,7 +14,6 @@ from jose import jwt
 
 from app.core.keys import load_key_file
 from app.core.settings import Settings
-from tests.support.http import register
 from tests.support.keys import (
     PrivateKey,
     ec_key,
@@ -25,7 +24,7 @@ from tests.support.keys import (
     rsa_key,
 )
 from tests.support.keys import write_file as write_key
-from tests.support.tokens import assert_refused, b64, claims, hs256, me
+from tests.support.tokens import assert_refused, b64, claims, hs256, me, who_is
 
 SHARED_SECRET = "a-secret-that-once-signed-hs256-tokens-0123456789"
 
@@ -45,8 +44,8 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def user_id(client: httpx.AsyncClient) -> str:
-    return str((await register(client))["id"])
+async def who(client: httpx.AsyncClient) -> dict[str, str]:
+    return await who_is(client)
 
 
 def kid_of(settings: Settings, name: str = "current") -> str:
@@ -61,7 +60,7 @@ def signed_by(key: PrivateKey, algorithm: str, payload: dict[str, object], **hea
 
 
 async def test_our_own_token_carries_the_kid_and_passes(
-    client: httpx.AsyncClient, settings: Settings, user_id: str
+    client: httpx.AsyncClient, settings: Settings, who: dict[str, str]
 ) -> None:
     response = await client.post(
         "/api/v1/auth/login", json={"email": "ada@example.com", "password": "correct horse battery"}
@@ -76,11 +75,12 @@ async def test_our_own_token_carries_the_kid_and_passes(
 
 
 async def test_attacks_on_key_pair_tokens_are_401(
-    client: httpx.AsyncClient, settings: Settings, user_id: str, tmp_path: Path
+    client: httpx.AsyncClient, settings: Settings, who: dict[str, str], tmp_path: Path
 ) -> None:
     algorithm = settings.jwt_algorithm
     kid = kid_of(settings)
-    payload = claims(settings, user_id)
+    payload = claims(settings, who)
+    stranger = {"sub": str(uuid.uuid4()), "sid": who["sid"]}
     ours = signed_by(key_for(algorithm), algorithm, payload, kid=kid)
     assert (await me(client, ours)).status_code == 200
     header, body, signature = ours.split(".")
@@ -124,7 +124,11 @@ async def test_attacks_on_key_pair_tokens_are_401(
             "signature doubled": f"{header}.{body}.{signature}{signature}",
             "signature of zeros": f"{header}.{body}.{'A' * len(signature)}",
             "tampered payload": ".".join(
-                [header, b64(claims(settings, str(uuid.uuid4()))), signature]
+                [
+                    header,
+                    b64(claims(settings, stranger)),
+                    signature,
+                ]
             ),
             "tampered header": ".".join(
                 [b64({"alg": algorithm, "kid": kid, "x": 1}), body, signature]
@@ -152,7 +156,7 @@ async def test_attacks_on_key_pair_tokens_are_401(
             "expired": signed_by(
                 key_for(algorithm),
                 algorithm,
-                claims(settings, user_id, exp=int(time.time()) - 5),
+                claims(settings, who, exp=int(time.time()) - 5),
                 kid=kid,
             ),
         },

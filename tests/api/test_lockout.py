@@ -12,13 +12,15 @@ from fastapi import FastAPI
 
 from app.core.settings import Settings
 from tests.support.http import live_app, register
+from tests.support.lockout import (
+    MAX_FAILURES,
+    MAX_PER_ADDRESS,
+    WINDOW,
+    attempt,
+    client_from,
+    shape,
+)
 from tests.support.settings import TEST_PASSWORD, make_settings
-
-MAX_FAILURES = 3
-MAX_PER_ADDRESS = 8
-WINDOW = 900
-LOGIN = "/api/v1/auth/login"
-WRONG_PASSWORD = "wrong password"
 
 
 @pytest.fixture
@@ -30,24 +32,6 @@ def settings(request: pytest.FixtureRequest) -> Settings:
         **getattr(request, "param", {}),
     }
     return make_settings(**overrides)
-
-
-async def attempt(
-    http: httpx.AsyncClient, email: str = "ada@example.com", password: str = WRONG_PASSWORD
-) -> httpx.Response:
-    return await http.post(LOGIN, json={"email": email, "password": password})
-
-
-def client_from(app: FastAPI, address: str) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app, client=(address, 40000))
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
-
-
-def shape(response: httpx.Response) -> tuple[int, str, str, str | None]:
-    """What a client can compare between two answers (not the request id)."""
-    error = response.json()["error"]
-    challenge = response.headers.get("www-authenticate")
-    return (response.status_code, error["type"], error["message"], challenge)
 
 
 async def test_lockout_after_max_failures_with_retry_after(client: httpx.AsyncClient) -> None:

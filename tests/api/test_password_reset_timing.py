@@ -6,8 +6,8 @@ fixes (0.8-1.25). bench/reset_timing.py prints the exact figures.
 
 from __future__ import annotations
 
-from bench.reset_timing import UNTHROTTLED, measure, ratio
 from tests.support.http import client_for, live_app
+from tests.support.reset_timing import UNTHROTTLED, measure, ratio
 
 REPEATS = 40
 

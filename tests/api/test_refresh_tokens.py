@@ -1,11 +1,11 @@
-"""Refresh tokens: rotation, replay detection that revokes the family, logout."""
+"""Refresh tokens: rotation within a session, replay detection that ends the session, logout."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import asyncpg
 import httpx
@@ -92,35 +92,42 @@ async def test_unknown_and_expired_tokens_are_401(
     user = await register(client)
     assert (await refresh(client, new_refresh_token())).status_code == 401
     expired = new_refresh_token()
+    session_id = await uow.sessions.open(
+        UUID(user["id"]), max_age=timedelta(days=30), user_agent=None, address=None
+    )
     await uow.refresh_tokens.create(
         user_id=UUID(user["id"]),
-        family_id=uuid4(),
+        session_id=session_id,
         token_hash=hash_refresh_token(expired),
         expires_at=datetime.now(UTC) - timedelta(seconds=1),
     )
     assert (await refresh(client, expired)).status_code == 401
 
 
-async def test_refresh_for_an_inactive_user_is_403(
+async def test_refresh_for_an_inactive_user_is_401(
     client: httpx.AsyncClient, uow: UnitOfWork
 ) -> None:
     user = await register(client)
     pair = await login_pair(client)
     await uow.users.set_active(UUID(user["id"]), False)
     response = await refresh(client, pair["refresh_token"])
-    assert response.status_code == 403
+    assert response.status_code == 401
 
 
-async def test_logout_revokes_the_family(client: httpx.AsyncClient) -> None:
+async def test_logout_ends_the_session(client: httpx.AsyncClient) -> None:
     await register(client)
+    other = await login_pair(client)
     pair = await login_pair(client)
     rotated = (await refresh(client, pair["refresh_token"])).json()
     response = await logout(client, rotated, rotated["refresh_token"])
     assert response.status_code == 204
     assert response.content == b""
     assert (await refresh(client, rotated["refresh_token"])).status_code == 401
-    # Logging out again with the same token is still a success.
-    assert (await logout(client, rotated, rotated["refresh_token"])).status_code == 204
+    # Its access token died with it; logging that session out again (from another of the
+    # user's sessions) is still a success, and leaves the other session alone.
+    assert (await logout(client, rotated, rotated["refresh_token"])).status_code == 401
+    assert (await logout(client, other, rotated["refresh_token"])).status_code == 204
+    assert (await refresh(client, other["refresh_token"])).status_code == 200
 
 
 async def test_logout_needs_a_bearer_and_a_token_of_ones_own(client: httpx.AsyncClient) -> None:

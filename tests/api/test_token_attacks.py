@@ -1,4 +1,4 @@
-"""Every doubtful token is a 401 with a Bearer challenge; an inactive user's is a 403."""
+"""Every doubtful token is a 401 with a Bearer challenge, an inactive user's too."""
 
 from __future__ import annotations
 
@@ -21,59 +21,67 @@ from tests.support.tokens import (
     hs256,
     me,
     sign,
+    who_is,
 )
 
 
 @pytest.fixture
-async def user_id(client: httpx.AsyncClient) -> str:
-    return str((await register(client))["id"])
+async def who(client: httpx.AsyncClient) -> dict[str, str]:
+    return await who_is(client)
 
 
-def forged_tokens(settings: Settings, user_id: str) -> dict[str, str]:
-    good = sign(settings, claims(settings, user_id))
+def forged_tokens(settings: Settings, who: dict[str, str]) -> dict[str, str]:
+    good = sign(settings, claims(settings, who))
+    stranger = {"sub": str(uuid.uuid4()), "sid": who["sid"]}
     header, payload, signature = good.split(".")
     return {
         "alg none": f"{b64({'alg': 'none', 'typ': 'JWT'})}.{payload}.",
-        "wrong algorithm": sign(settings, claims(settings, user_id), "HS512"),
+        "wrong algorithm": sign(settings, claims(settings, who), "HS512"),
         "tampered signature": f"{header}.{payload}.{signature[:-4]}AAAA",
-        "tampered payload": f"{header}.{b64(claims(settings, str(uuid.uuid4())))}.{signature}",
-        "expired": sign(settings, claims(settings, user_id, exp=int(time.time()) - 5)),
-        "wrong audience": sign(settings, claims(settings, user_id, aud="someone-else")),
-        "wrong issuer": sign(settings, claims(settings, user_id, iss="someone-else")),
-        "no exp": sign(settings, claims(settings, user_id, exp=None)),
-        "no iat": sign(settings, claims(settings, user_id, iat=None)),
-        "no sub": sign(settings, claims(settings, user_id, sub=None)),
-        "sub not a uuid": sign(settings, claims(settings, user_id, sub="admin")),
-        "unknown user": sign(settings, claims(settings, str(uuid.uuid4()))),
-        "other secret": str(jwt.encode(claims(settings, user_id), "x" * 64, algorithm="HS256")),
+        "tampered payload": f"{header}.{b64(claims(settings, stranger))}.{signature}",
+        "expired": sign(settings, claims(settings, who, exp=int(time.time()) - 5)),
+        "wrong audience": sign(settings, claims(settings, who, aud="someone-else")),
+        "wrong issuer": sign(settings, claims(settings, who, iss="someone-else")),
+        "no exp": sign(settings, claims(settings, who, exp=None)),
+        "no iat": sign(settings, claims(settings, who, iat=None)),
+        "no sub": sign(settings, claims(settings, who, sub=None)),
+        "sub not a uuid": sign(settings, claims(settings, who, sub="admin")),
+        "unknown user": sign(settings, claims(settings, stranger)),
+        "no sid (issued before sessions)": sign(settings, claims(settings, who, sid=None)),
+        "sid not a uuid": sign(settings, claims(settings, who, sid="1")),
+        "unknown session": sign(settings, claims(settings, who, sid=str(uuid.uuid4()))),
+        "other secret": str(jwt.encode(claims(settings, who), "x" * 64, algorithm="HS256")),
         "garbage": "not.a.jwt",
     }
 
 
 async def test_forged_and_broken_tokens_are_401(
-    client: httpx.AsyncClient, settings: Settings, user_id: str
+    client: httpx.AsyncClient, settings: Settings, who: dict[str, str]
 ) -> None:
-    assert (await me(client, sign(settings, claims(settings, user_id)))).status_code == 200
-    await assert_refused(client, forged_tokens(settings, user_id))
+    assert (await me(client, sign(settings, claims(settings, who)))).status_code == 200
+    await assert_refused(client, forged_tokens(settings, who))
 
 
 async def test_hostile_token_shapes_are_401_never_5xx(
-    client: httpx.AsyncClient, settings: Settings, user_id: str
+    client: httpx.AsyncClient, settings: Settings, who: dict[str, str]
 ) -> None:
-    await assert_refused(client, hostile_shapes(settings, user_id))
+    await assert_refused(client, hostile_shapes(settings, who))
 
 
 async def test_hostile_signed_payloads_are_401_never_5xx(
-    client: httpx.AsyncClient, settings: Settings, user_id: str
+    client: httpx.AsyncClient, settings: Settings, who: dict[str, str]
 ) -> None:
-    secret = settings.jwt_secret.encode()
-    good = hs256(secret, {"alg": "HS256", "typ": "JWT"}, claims(settings, user_id))
+    secret = settings.jwt_secret_value.encode()
+    good = hs256(secret, {"alg": "HS256", "typ": "JWT"}, claims(settings, who))
     assert (await me(client, good)).status_code == 200  # the hand signer signs like jose
-    await assert_refused(client, hostile_payloads(settings, user_id))
+    await assert_refused(client, hostile_payloads(settings, who))
 
 
-async def test_inactive_users_token_is_403(client: httpx.AsyncClient, uow: UnitOfWork) -> None:
+async def test_inactive_users_token_is_401(client: httpx.AsyncClient, uow: UnitOfWork) -> None:
+    """Deactivation ends access on the next request, even if nothing ended the session:
+    the session check reads users.is_active in the same query."""
     created = await register(client)
     token = await login(client)
+    assert (await me(client, token)).status_code == 200
     await uow.users.set_active(uuid.UUID(created["id"]), False)
-    assert_envelope(await me(client, token), 403, "AuthorizationError")
+    assert_envelope(await me(client, token), 401, "AuthenticationError")

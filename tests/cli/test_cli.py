@@ -3,9 +3,6 @@ CliRunner, and as a real process where what matters is the process (exit status,
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import asyncpg
@@ -14,24 +11,8 @@ from typer.testing import Result
 
 from app.core.settings import ConfigError
 from app.main import create_app
-from tests.support.cli import SCRUBBED, auth_service
-from tests.support.settings import TEST_PASSWORD, TEST_ROUNDS, make_settings
-
-
-def run_cli(
-    *args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(SCRUBBED)}
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=60,
-        env={**base, "BCRYPT_ROUNDS": str(TEST_ROUNDS), **(env or {})},
-        check=False,
-    )
+from tests.support.cli import auth_service, run_cli
+from tests.support.settings import TEST_PASSWORD, make_settings
 
 
 async def test_users_create_reads_the_password_from_stdin(own_database: str) -> None:
@@ -44,7 +25,7 @@ async def test_users_create_reads_the_password_from_stdin(own_database: str) -> 
 
     created = await create("Ops@Example.com", TEST_PASSWORD)
     assert created.exit_code == 0, created.output
-    assert "Ops@" in created.stdout and TEST_PASSWORD not in created.output
+    assert "<ops@example.com>" in created.stdout and TEST_PASSWORD not in created.output
 
     again = await create("ops@example.com", TEST_PASSWORD)
     assert again.exit_code == 1 and "already registered" in again.stderr

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from app.core.keys import load_key_file
-from tests.cli.test_cli import run_cli
+from tests.support.cli import run_cli
 from tests.support.keys import ec_key, private_pem, rsa_key, write_file
 
 

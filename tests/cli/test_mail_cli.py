@@ -6,7 +6,7 @@ from pathlib import Path
 
 import asyncpg
 
-from tests.cli.test_cli import run_cli
+from tests.support.cli import run_cli
 from tests.support.smtp import MailCatcher
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -11,12 +12,16 @@ from jose import jwt
 from app.core import tokens as tokens_module
 from app.core.errors import AuthenticationError
 from app.core.keys import KeyRing
-from app.core.tokens import TokenCodec
+from app.core.tokens import AccessClaims, TokenCodec
 from tests.support.keys import key_for, key_pair_settings
 
 
 def codec_for(keys: KeyRing) -> TokenCodec:
     return TokenCodec(keys=keys, expires_minutes=15, issuer="i", audience="a")
+
+
+def user_1() -> AccessClaims:
+    return AccessClaims(user_id=uuid.UUID(int=1), session_id=uuid.UUID(int=101))
 
 
 @pytest.fixture
@@ -25,37 +30,44 @@ def codec() -> TokenCodec:
 
 
 def test_a_cached_token_still_expires(codec: TokenCodec, monkeypatch: pytest.MonkeyPatch) -> None:
-    token = codec.issue("user-1").token
-    assert codec.subject(token) == "user-1"  # verified and remembered
+    token = codec.issue(user_1()).token
+    assert codec.claims(token) == user_1()  # verified and remembered
     later = time.time() + 15 * 60 + 1
     monkeypatch.setattr(time, "time", lambda: later)  # the clock tokens.py reads
     with pytest.raises(AuthenticationError):
-        codec.subject(token)
+        codec.claims(token)
 
 
 def test_only_the_exact_token_hits_the_cache(codec: TokenCodec) -> None:
-    token = codec.issue("user-1").token
-    assert codec.subject(token) == "user-1"
+    token = codec.issue(user_1()).token
+    assert codec.claims(token) == user_1()
     header, payload, signature = token.split(".")
     tampered = f"{header}.{payload}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}"
     with pytest.raises(AuthenticationError):
-        codec.subject(tampered)
+        codec.claims(tampered)
 
 
 def test_a_refused_token_is_not_remembered(codec: TokenCodec) -> None:
     other = codec_for(KeyRing.shared_secret("x" * 40, "HS256"))
-    forged = other.issue("user-1").token
+    forged = other.issue(user_1()).token
     for _ in range(2):
         with pytest.raises(AuthenticationError):
-            codec.subject(forged)
+            codec.claims(forged)
 
 
 def test_the_cache_is_bounded(codec: TokenCodec, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tokens_module, "VERIFIED_CACHE_SIZE", 3)
-    issued = [codec.issue(f"user-{n}").token for n in range(5)]
-    assert [codec.subject(token) for token in issued] == [f"user-{n}" for n in range(5)]
+    who = [AccessClaims(user_id=uuid.uuid4(), session_id=uuid.uuid4()) for _ in range(5)]
+    issued = [codec.issue(claims).token for claims in who]
+    assert [codec.claims(token) for token in issued] == who
     assert len(codec._verified) == 3  # the oldest two were dropped
-    assert codec.subject(issued[0]) == "user-0"  # and verify again in full when seen again
+    assert codec.claims(issued[0]) == who[0]  # and verify again in full when seen again
+
+
+def test_every_access_token_names_its_session(codec: TokenCodec) -> None:
+    claims = user_1()
+    payload = jwt.get_unverified_claims(codec.issue(claims).token)
+    assert (payload["sub"], payload["sid"]) == (str(claims.user_id), str(claims.session_id))
 
 
 @pytest.mark.parametrize("algorithm", ["ES256", "RS256"])
@@ -64,7 +76,7 @@ def test_a_key_pair_signs_with_its_kid_and_its_public_jwk_verifies(
 ) -> None:
     settings = key_pair_settings(tmp_path, algorithm, key_for(algorithm))
     codec = TokenCodec.from_settings(settings)
-    token = codec.issue("user-1").token
+    token = codec.issue(user_1()).token
     [published] = settings.token_keys().public_jwks()
     assert jwt.get_unverified_header(token) == {
         "alg": algorithm,
@@ -74,8 +86,8 @@ def test_a_key_pair_signs_with_its_kid_and_its_public_jwk_verifies(
     claims = jwt.decode(
         token, published, algorithms=[algorithm], audience=settings.jwt_audience
     )  # anyone with the JWKS alone
-    assert claims["sub"] == "user-1" and codec.subject(token) == "user-1"
+    assert claims["sub"] == str(user_1().user_id) and codec.claims(token) == user_1()
 
 
 def test_a_shared_secret_token_carries_no_kid(codec: TokenCodec) -> None:
-    assert "kid" not in jwt.get_unverified_header(codec.issue("user-1").token)
+    assert "kid" not in jwt.get_unverified_header(codec.issue(user_1()).token)

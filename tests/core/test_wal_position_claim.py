@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
+import uuid
 
 import pytest
 from jose import jwt
 
 from app.core.errors import AuthenticationError
 from app.core.keys import KeyRing
-from app.core.tokens import WAL_POSITION_CLAIM, TokenCodec
+from app.core.tokens import WAL_POSITION_CLAIM, AccessClaims, TokenCodec
 
 SECRET = "s" * 40
+USER_1 = AccessClaims(user_id=uuid.UUID(int=1), session_id=uuid.UUID(int=101))
 
 
 @pytest.fixture
@@ -22,20 +25,27 @@ def codec() -> TokenCodec:
 
 def signed(**claims: object) -> str:
     now = int(time.time())
-    base = {"sub": "user-1", "iat": now, "exp": now + 60, "iss": "i", "aud": "a"}
+    base = {
+        "sub": str(USER_1.user_id),
+        "sid": str(USER_1.session_id),
+        "iat": now,
+        "exp": now + 60,
+        "iss": "i",
+        "aud": "a",
+    }
     token: str = jwt.encode(base | claims, SECRET, algorithm="HS256")
     return token
 
 
 def test_the_position_travels_in_the_token(codec: TokenCodec) -> None:
-    token = codec.issue("user-1", wal_position=0x1_6B37_4800).token
+    token = codec.issue(dataclasses.replace(USER_1, wal_position=0x1_6B37_4800)).token
     claims = codec.claims(token)
-    assert (claims.subject, claims.wal_position) == ("user-1", 0x1_6B37_4800)
+    assert (claims.user_id, claims.wal_position) == (USER_1.user_id, 0x1_6B37_4800)
     assert codec.claims(token) is claims  # the remembered copy carries it too
 
 
 def test_a_token_issued_without_a_position_has_none(codec: TokenCodec) -> None:
-    token = codec.issue("user-1").token
+    token = codec.issue(USER_1).token
     assert WAL_POSITION_CLAIM not in jwt.get_unverified_claims(token)
     assert codec.claims(token).wal_position is None
 

@@ -19,7 +19,7 @@ from app.db.local import (
     ensure_dev_database,
     stop_dev_cluster,
 )
-from app.db.urls import DEV_DATA_DIR
+from app.db.urls import dev_data_dir
 from tests.support.cli import auth_service
 
 pytestmark = pytest.mark.cluster
@@ -60,7 +60,7 @@ async def test_make_run_works_from_a_directory_the_server_user_cannot_enter(
     checkout.mkdir()
     modes = {path: path.stat().st_mode for path in (tmp_path, private, checkout)}
     monkeypatch.chdir(checkout)
-    data_dir = dev_cluster_dir(DEV_DATA_DIR)
+    data_dir = dev_cluster_dir(dev_data_dir())
     development = {"APP_ENV": "development"}
     try:
         first = await auth_service("db", "upgrade", env=development)
@@ -78,7 +78,7 @@ async def test_make_run_works_from_a_directory_the_server_user_cannot_enter(
         assert "(head)" in again.stdout  # the same, migrated database
         assert cluster.port == port
 
-        stop_dev_cluster(DEV_DATA_DIR)
+        stop_dev_cluster(dev_data_dir())
         assert not cluster.running
         assert {path: path.stat().st_mode for path in modes} == modes
     finally:

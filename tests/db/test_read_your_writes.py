@@ -13,7 +13,7 @@ from jose import jwt
 
 from app.core.tokens import WAL_POSITION_CLAIM
 from app.db.database import Database
-from tests.db.test_replicas_in_the_app import deactivate
+from tests.support.accounts import deactivate
 from tests.support.http import client_for, live_app, login, register
 from tests.support.polling import eventually
 from tests.support.replication import (

@@ -8,6 +8,7 @@ from prometheus_client import generate_latest
 
 from app.db.database import Database
 from app.db.local import free_port
+from tests.support.accounts import deactivate
 from tests.support.http import client_for, live_app, login, register
 from tests.support.polling import eventually
 from tests.support.replication import (
@@ -31,17 +32,6 @@ async def until_metric(application: FastAPI, line: str) -> None:
     await eventually(shown)
 
 
-async def deactivate(database: Database, email: str) -> None:
-    uow = database.unit_of_work()
-    try:
-        async with uow.transaction():
-            user = await uow.users.find_by_email(email)
-            assert user is not None
-            await uow.users.set_active(user.id, False)
-    finally:
-        await uow.close()
-
-
 async def test_users_me_is_served_by_the_replica(replicated: Replicated) -> None:
     async with live_app(
         replicated.primary_url,
@@ -62,7 +52,7 @@ async def test_users_me_is_served_by_the_replica(replicated: Replicated) -> None
 
             await set_replay_paused(replicated.replica_url, False)
             await wait_for_replay(replicated.primary_url, replicated.replica_url)
-            assert (await http.get("/api/v1/users/me", headers=headers)).status_code == 403
+            assert (await http.get("/api/v1/users/me", headers=headers)).status_code == 401
 
 
 async def test_lifespan_checks_replicas_and_exports_lag(replicated: Replicated) -> None:

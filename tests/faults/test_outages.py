@@ -158,7 +158,7 @@ async def test_concurrent_last_login_updates_all_land(own_database: str) -> None
             uow = UnitOfWork(pool, acquire_timeout=2)
             try:
                 async with uow.transaction():
-                    return await uow.users.update_last_login(user.id)
+                    return await uow.users.record_login(user.id, verified_hash="x", new_hash=None)
             finally:
                 await uow.close()
 

@@ -53,11 +53,25 @@ async def test_find_by_email_uses_the_unique_index(
     assert "users_email_lower_key" in plan
 
 
-async def test_update_last_login_returns_the_updated_user(uow: UnitOfWork) -> None:
+async def test_record_login_holds_only_for_the_hash_it_verified(uow: UnitOfWork) -> None:
     user_id = await create(uow)
-    updated = await uow.users.update_last_login(user_id)
+    updated = await uow.users.record_login(user_id, verified_hash="hash", new_hash=None)
     assert updated is not None and updated.last_login is not None
-    assert await uow.users.update_last_login(uuid.uuid4()) is None
+    assert updated.password_hash == "hash"
+    assert await uow.users.record_login(uuid.uuid4(), verified_hash="hash", new_hash=None) is None
+    # A hash changed since the check: nothing is recorded, nothing is rehashed.
+    assert await uow.users.record_login(user_id, verified_hash="older", new_hash="x") is None
+    rehashed = await uow.users.record_login(user_id, verified_hash="hash", new_hash="rehash")
+    assert rehashed is not None and rehashed.password_hash == "rehash"
+    await uow.users.set_active(user_id, False)
+    assert await uow.users.record_login(user_id, verified_hash="rehash", new_hash=None) is None
+
+
+async def test_replace_password_hash_is_a_compare_and_set(uow: UnitOfWork) -> None:
+    user_id = await create(uow)
+    assert await uow.users.replace_password_hash(user_id, old_hash="other", new_hash="n") is None
+    changed = await uow.users.replace_password_hash(user_id, old_hash="hash", new_hash="n")
+    assert changed is not None and changed.password_hash == "n"
 
 
 async def test_set_active_and_update_password_hash(uow: UnitOfWork) -> None:
@@ -108,7 +122,7 @@ async def test_statement_timeout_is_database_unavailable(own_database: str) -> N
                 await locker.execute("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", user_id)
                 blocked = UnitOfWork(pool, acquire_timeout=2)
                 with pytest.raises(DatabaseUnavailableError) as caught:
-                    await asyncio.wait_for(blocked.users.update_last_login(user_id), 5)
+                    await asyncio.wait_for(blocked.users.set_active(user_id, False), 5)
                 assert isinstance(caught.value.__cause__, asyncpg.QueryCanceledError)
                 await blocked.close()
         finally:

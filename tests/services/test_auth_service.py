@@ -74,7 +74,7 @@ async def test_login_updates_last_login_and_issues_a_token_for_the_user(
         uow, email=EMAIL.upper(), password=TEST_PASSWORD, client_address=ADDRESS
     )
     assert result.user.id == created.id and result.user.last_login is not None
-    assert (await auth.user_for_token(uow, result.access.token)).id == created.id
+    assert (await auth.authenticate(uow, result.access.token)).user.id == created.id
 
 
 async def test_unknown_email_and_wrong_password_fail_identically(

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 from typer.testing import CliRunner, Result
 
@@ -25,3 +28,21 @@ async def auth_service(*args: str, env: dict[str, str] | None = None, stdin: str
     """`invoke` from async tests: in a thread, as alembic and `users create` run an event
     loop of their own."""
     return await asyncio.to_thread(invoke, *args, env=env, stdin=stdin)
+
+
+def run_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """The real `auth-service` process, for what only a process shows (exit on start-up
+    refusals, signals, its own event loop)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(SCRUBBED)}
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+        env={**base, "APP_ENV": "test", "BCRYPT_ROUNDS": str(TEST_ROUNDS), **(env or {})},
+        check=False,
+    )

@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from app.core.emails import normalize_email
 from app.db import catalog
 from app.db.schema_check import SchemaReport, check_schema
 from app.db.uow import UnitOfWork
@@ -56,16 +57,19 @@ async def users_rows(url: str) -> list[dict[str, Any]]:
 
 
 async def create_users(url: str) -> None:
-    """Users as the application makes them, through the real repository."""
+    """Users as the application makes them, through the real repository (emails in the
+    normal form the service gives them)."""
     conn = await asyncpg.connect(url)
     try:
         uow = UnitOfWork.borrowing(conn)
         async with uow.transaction():
-            await uow.users.create(email="Ada@Example.com", password_hash="h1", full_name="Ada")
+            await uow.users.create(
+                email=normalize_email("Ada@Example.com"), password_hash="h1", full_name="Ada"
+            )
             grace = await uow.users.create(
                 email="grace@example.com", password_hash="h2", full_name=None
             )
-            await uow.users.update_last_login(grace.id)
+            await uow.users.record_login(grace.id, verified_hash="h2", new_hash=None)
             await uow.users.set_active(grace.id, False)
     finally:
         await conn.close()

@@ -25,6 +25,7 @@ def app_environment(database_url: str, **settings: str) -> dict[str, str]:
         "JWT_SECRET": "served-app-test-secret-0123456789-abcdef",
         "BCRYPT_ROUNDS": str(TEST_ROUNDS),
         "LOG_LEVEL": "WARNING",
+        "REGISTER_MAX_PER_ADDRESS": "10000",
         **settings,
     }
 

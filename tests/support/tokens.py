@@ -15,13 +15,14 @@ import httpx
 from jose import jwt
 
 from app.core.settings import Settings
-from tests.support.http import assert_envelope
+from tests.support.http import assert_envelope, login, register
 
 
-def claims(settings: Settings, user_id: str, **overrides: Any) -> dict[str, Any]:
+def claims(settings: Settings, who: dict[str, str], **overrides: Any) -> dict[str, Any]:
+    """Claims as the server signs them for `who` (a user id `sub` and their session `sid`)."""
     now = int(time.time())
     base = {
-        "sub": user_id,
+        **who,
         "iat": now,
         "exp": now + 600,
         "iss": settings.jwt_issuer,
@@ -33,7 +34,7 @@ def claims(settings: Settings, user_id: str, **overrides: Any) -> dict[str, Any]
 
 
 def sign(settings: Settings, payload: dict[str, Any], algorithm: str = "HS256") -> str:
-    return str(jwt.encode(payload, settings.jwt_secret, algorithm=algorithm))
+    return str(jwt.encode(payload, settings.jwt_secret_value, algorithm=algorithm))
 
 
 def b64(data: dict[str, Any] | bytes) -> str:
@@ -67,9 +68,9 @@ async def me(client: httpx.AsyncClient, token: str) -> httpx.Response:
 DEEP = 3_000  # python-jose's json.loads raised RecursionError on this header: a 500
 
 
-def hostile_shapes(settings: Settings, user_id: str) -> dict[str, str]:
+def hostile_shapes(settings: Settings, who: dict[str, str]) -> dict[str, str]:
     """Tokens no key holder made: every way the outer shape and the header can be wrong."""
-    good = sign(settings, claims(settings, user_id))
+    good = sign(settings, claims(settings, who))
     header, payload, signature = good.split(".")
     hs = {"alg": "HS256", "typ": "JWT"}
 
@@ -82,7 +83,7 @@ def hostile_shapes(settings: Settings, user_id: str) -> dict[str, str]:
         "header nested objects": with_header(b'{"a":' * DEEP + b"1" + b"}" * DEEP),
         "header object nesting arrays": with_header(b'{"alg":' + b"[" * DEEP),
         "payload nested, unsigned": ".".join([header, b64(b"[" * DEEP + b"]" * DEEP), signature]),
-        "over 8 KiB": ".".join([header, b64(claims(settings, user_id, pad="x" * 8192)), signature]),
+        "over 8 KiB": ".".join([header, b64(claims(settings, who, pad="x" * 8192)), signature]),
         "1 MiB": "a" * (1 << 20),
         "one segment": header,
         "two segments": f"{header}.{payload}",
@@ -109,20 +110,22 @@ def hostile_shapes(settings: Settings, user_id: str) -> dict[str, str]:
         "alg None spelled": with_header({"alg": "None"}),
         "kid a number": with_header({**hs, "kid": 7}),
         "kid an object": with_header({**hs, "kid": {"$ne": ""}}),
-        "crit extension": sign_with_header(settings, user_id, crit=["exp"]),
+        "crit extension": sign_with_header(settings, who, crit=["exp"]),
     }
 
 
-def sign_with_header(settings: Settings, user_id: str, **header: Any) -> str:
-    return str(jwt.encode(claims(settings, user_id), settings.jwt_secret, "HS256", headers=header))
+def sign_with_header(settings: Settings, who: dict[str, str], **header: Any) -> str:
+    return str(
+        jwt.encode(claims(settings, who), settings.jwt_secret_value, "HS256", headers=header)
+    )
 
 
-def hostile_payloads(settings: Settings, user_id: str) -> dict[str, str]:
+def hostile_payloads(settings: Settings, who: dict[str, str]) -> dict[str, str]:
     """Payloads validly signed with our own secret, so they reach the claim checks: only a
     key holder can make these, and they must still be a 401, not a 5xx."""
-    secret = settings.jwt_secret.encode()
+    secret = settings.jwt_secret_value.encode()
     header = {"alg": "HS256", "typ": "JWT"}
-    good = claims(settings, user_id)
+    good = claims(settings, who)
 
     def signed(payload: dict[str, Any] | bytes) -> str:
         return hs256(secret, header, payload)
@@ -136,7 +139,7 @@ def hostile_payloads(settings: Settings, user_id: str) -> dict[str, str]:
         "payload a string": signed(b'"admin"'),
         "payload null": signed(b"null"),
         "sub a number": signed({**good, "sub": 42}),
-        "sub a list": signed({**good, "sub": [user_id]}),
+        "sub a list": signed({**good, "sub": [who["sub"]]}),
         "sub empty": signed({**good, "sub": ""}),
         "exp a string of digits": signed({**good, "exp": str(good["exp"])}),
         "exp a list": signed({**good, "exp": [good["exp"]]}),
@@ -154,3 +157,10 @@ def hostile_payloads(settings: Settings, user_id: str) -> dict[str, str]:
         "iss a list": signed({**good, "iss": [settings.jwt_issuer]}),
         "jti a number": signed({**good, "jti": 5}),
     }
+
+
+async def who_is(client: httpx.AsyncClient) -> dict[str, str]:
+    """A registered user with a live session: the `sub` and `sid` of their access tokens."""
+    user_id = str((await register(client))["id"])
+    session_id = jwt.get_unverified_claims(await login(client))["sid"]
+    return {"sub": user_id, "sid": session_id}

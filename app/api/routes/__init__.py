@@ -13,7 +13,15 @@ from typing import Final
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
-from app.api.routes import auth, email_verification, health, password_reset, users, well_known
+from app.api.routes import (
+    auth,
+    email_verification,
+    health,
+    password_reset,
+    sessions,
+    users,
+    well_known,
+)
 
 API_PREFIX: Final = "/api/v1"
 
@@ -22,6 +30,7 @@ ROUTERS: Final[tuple[tuple[APIRouter, str, str], ...]] = (
     (auth.router, f"{API_PREFIX}/auth", "auth"),
     (password_reset.router, f"{API_PREFIX}/auth", "auth"),
     (users.router, f"{API_PREFIX}/users", "users"),
+    (sessions.router, f"{API_PREFIX}/users/me/sessions", "users"),
     (email_verification.router, f"{API_PREFIX}/users", "users"),
     (well_known.router, "/.well-known", "discovery"),
 )

@@ -8,11 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Response, status
 from pydantic import AfterValidator
 
-from app.api.deps import AppMetrics, Auth, ClientAddress, CurrentUser, Uow, identify
+from app.api.deps import AppMetrics, Auth, ClientAddress, CurrentUser, Uow, UserAgent, identify
 from app.api.json_limits import LimitedJsonRoute
-from app.api.routes.responses import error_responses
+from app.api.routes.responses import NO_STORE, error_responses
 from app.api.schemas import (
-    MAX_EMAIL_CHARS,
     MAX_LOGIN_PASSWORD_CHARS,
     PLAIN_TEXT,
     LoginOut,
@@ -24,6 +23,7 @@ from app.api.schemas import (
     UserOut,
     plain_text,
 )
+from app.core.emails import MAX_EMAIL_CHARS
 
 router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
 
@@ -38,13 +38,23 @@ router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
         "Retry-After. A database outage is a 503, never a 401."
     ),
     responses=error_responses(401, 403, 429, 503),
+    dependencies=NO_STORE,
 )
 async def login(
-    body: LoginRequest, uow: Uow, auth: Auth, client_address: ClientAddress, metrics: AppMetrics
+    body: LoginRequest,
+    uow: Uow,
+    auth: Auth,
+    client_address: ClientAddress,
+    user_agent: UserAgent,
+    metrics: AppMetrics,
 ) -> LoginOut:
     with metrics.login_outcome():
         result = await auth.login(
-            uow, email=body.email, password=body.password, client_address=client_address
+            uow,
+            email=body.email,
+            password=body.password,
+            client_address=client_address,
+            user_agent=user_agent,
         )
     identify(result.user)
     assert result.refresh_token is not None
@@ -61,9 +71,10 @@ async def login(
     summary="Log in with the OAuth2 password form",
     description=(
         "For OAuth2 clients and the docs page's Authorize button: `username` is the email. "
-        "Same checks and lockouts as /login; no refresh token."
+        "Same checks and lockouts as /login, and it opens a session too; no refresh token."
     ),
     responses=error_responses(401, 403, 429, 503),
+    dependencies=NO_STORE,
 )
 async def token(
     username: Annotated[
@@ -79,6 +90,7 @@ async def token(
     uow: Uow,
     auth: Auth,
     client_address: ClientAddress,
+    user_agent: UserAgent,
     metrics: AppMetrics,
 ) -> TokenOut:
     with metrics.login_outcome():
@@ -87,6 +99,7 @@ async def token(
             email=username,
             password=password,
             client_address=client_address,
+            user_agent=user_agent,
             issue_refresh_token=False,
         )
     identify(result.user)
@@ -97,11 +110,13 @@ async def token(
     "/refresh",
     summary="Rotate the refresh token",
     description=(
-        "Spends the refresh token and returns a new pair. A refresh token can be spent once: "
-        "presenting a spent one revokes its whole family (every token descended from the "
-        "same login) and gets a 401."
+        "Spends the refresh token and returns a new pair in the same session (the access "
+        "token keeps its `sid`). A refresh token can be spent once: presenting a spent one "
+        "ends its whole session (every token descended from the same login) and gets a 401. "
+        "A session ends SESSION_MAX_AGE_DAYS after its login, however often it is refreshed."
     ),
     responses=error_responses(401, 403, 503),
+    dependencies=NO_STORE,
 )
 async def refresh(body: RefreshRequest, uow: Uow, auth: Auth) -> TokenPairOut:
     pair = await auth.refresh(uow, refresh_token=body.refresh_token)
@@ -118,8 +133,8 @@ async def refresh(body: RefreshRequest, uow: Uow, auth: Auth) -> TokenPairOut:
     response_class=Response,
     summary="Log out",
     description=(
-        "Revokes the family of the given refresh token (this login on this device). The "
-        "access token stays valid until it expires (JWT_EXPIRES_MINUTES)."
+        "Ends the session of the given refresh token (this login on this device): its "
+        "refresh and access tokens stop working at once."
     ),
     responses=error_responses(401, 403, 503),
 )

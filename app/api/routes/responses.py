@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import Depends, Response
+
 from app.api.schemas import ErrorEnvelope
 
 _DESCRIPTIONS = {
     400: "The one-time token is unknown, used or expired (InvalidTokenError)",
     401: "Missing, invalid or expired credentials",
     403: "Not allowed (inactive user; unverified email when REQUIRE_VERIFIED_EMAIL is on)",
+    404: "Not found",
     409: "Conflict (email already registered)",
     413: "Request body too large",
     422: "Request does not validate",
     429: "Too many attempts",
     500: "Internal server error",
-    503: "Database unavailable",
+    503: "Database unavailable, or too busy to check passwords (Retry-After)",
 }
 
 
@@ -25,3 +28,13 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         status: {"model": ErrorEnvelope, "description": _DESCRIPTIONS[status]}
         for status in sorted({*statuses, 413, 422, 500})
     }
+
+
+async def no_store(response: Response) -> None:
+    """For answers that carry a token: no cache or proxy may keep them (RFC 6749 5.1)."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+
+
+# dependencies=NO_STORE on every route whose answer carries a token.
+NO_STORE = [Depends(no_store)]

@@ -16,12 +16,23 @@ router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Register a user",
-    description="Creates an account. Emails are unique regardless of letter case.",
-    responses=error_responses(409, 503),
+    description=(
+        "Creates an account. Emails are normalised (NFC, IDNA domain, lower case) and unique "
+        "in that form. A password on the list of common passwords is a 422. More than "
+        "REGISTER_MAX_PER_ADDRESS registrations from one address within "
+        "REGISTER_WINDOW_SECONDS get a 429 with Retry-After."
+    ),
+    responses=error_responses(409, 429, 503),
 )
-async def register(body: UserCreate, uow: Uow, users: Users) -> UserOut:
+async def register(
+    body: UserCreate, uow: Uow, users: Users, client_address: ClientAddress
+) -> UserOut:
     user = await users.register(
-        uow, email=body.email, password=body.password, full_name=body.full_name
+        uow,
+        email=body.email,
+        password=body.password,
+        full_name=body.full_name,
+        client_address=client_address,
     )
     return UserOut.of(user)
 
@@ -43,8 +54,8 @@ async def me(user: CurrentUser) -> UserOut:
     summary="Change the password",
     description=(
         "Requires the current password (checked, counted and locked out like a login) and "
-        "applies the registration rules to the new one. Revokes every refresh token of the "
-        "user: other sessions end when their access tokens expire."
+        "applies the registration rules to the new one. Ends every session of the user, "
+        "this one included: their refresh and access tokens stop working at once."
     ),
     responses=error_responses(401, 403, 429, 503),
 )

@@ -1,0 +1,110 @@
+"""`db prune`: old login and registration attempts and long-dead refresh tokens go, in
+batches; everything a lockout, a limit or a live session still needs stays."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+
+from app.db.uow import UnitOfWork
+from app.services.retention import prune
+from tests.support.cli import run_cli
+
+DAY = timedelta(days=1)
+
+# Bulk test data: $1 rows 40+ days old and $2 recent ones in each attempts table.
+ATTEMPTS = """
+INSERT INTO login_attempts (email_key, client_address, outcome, attempted_at)
+SELECT 'ada@example.com', '192.0.2.1', 'failure',
+       clock_timestamp() - make_interval(days => 40 + i % 5)
+FROM generate_series(1, $1) AS i
+UNION ALL
+SELECT 'ada@example.com', '192.0.2.1', 'failure', clock_timestamp()
+FROM generate_series(1, $2) AS i;
+"""
+REGISTRATIONS = """
+INSERT INTO registration_attempts (client_address, attempted_at)
+SELECT '192.0.2.1', clock_timestamp() - make_interval(days => 40 + i % 5)
+FROM generate_series(1, $1) AS i
+UNION ALL
+SELECT '192.0.2.1', clock_timestamp() FROM generate_series(1, $2) AS i
+"""
+
+
+async def seed(uow: UnitOfWork, conn: asyncpg.Connection, *, old: int, recent: int) -> None:
+    await conn.execute(ATTEMPTS, old, recent)
+    await conn.execute(REGISTRATIONS, old, recent)
+    user = await uow.users.create(email="ada@example.com", password_hash="h", full_name=None)
+    session_id = await uow.sessions.open(
+        user.id, max_age=timedelta(days=30), user_agent=None, address="192.0.2.1"
+    )
+    ended = await uow.sessions.open(
+        user.id, max_age=timedelta(days=30), user_agent=None, address="192.0.2.1"
+    )
+    await conn.execute(
+        "UPDATE sessions SET ended_at = clock_timestamp() - interval '40 days',"
+        " end_reason = 'logout' WHERE id = $1",
+        ended,
+    )
+    now = datetime.now(UTC)
+    # Expired long ago, expired lately, live, and live but revoked long ago (the last).
+    for n, expires_at in enumerate([now - 40 * DAY, now - 2 * DAY, now + 10 * DAY, now + DAY]):
+        await uow.refresh_tokens.create(
+            user_id=user.id,
+            session_id=session_id,
+            token_hash=bytes([n]) * 32,
+            expires_at=expires_at,
+        )
+    await conn.execute(
+        "UPDATE refresh_tokens SET revoked_at = clock_timestamp() - interval '35 days' "
+        "WHERE token_hash = $1",
+        bytes([3]) * 32,
+    )
+
+
+async def counts(conn: asyncpg.Connection) -> tuple[int, int, int]:
+    return (
+        await conn.fetchval("SELECT count(*) FROM login_attempts"),
+        await conn.fetchval("SELECT count(*) FROM registration_attempts"),
+        await conn.fetchval("SELECT count(*) FROM refresh_tokens"),
+    )
+
+
+async def test_prune_deletes_only_what_is_past_the_cutoff_in_batches(
+    uow: UnitOfWork, conn: asyncpg.Connection
+) -> None:
+    await seed(uow, conn, old=250, recent=7)
+    deleted = await prune(uow, older_than_days=30, batch_size=60)  # several batches each
+    assert deleted == {
+        "login attempts": 250,
+        "registration attempts": 250,
+        "expired or revoked refresh tokens": 2,  # expired 40 days ago; revoked 35 days ago
+        "ended or expired sessions": 1,  # ended 40 days ago; the live one stays
+        "spent or expired one-time tokens": 0,
+        "delivered mails": 0,
+    }
+    assert await counts(conn) == (7, 7, 2)  # recent attempts, the live and just-expired tokens
+    assert await prune(uow, older_than_days=30) == dict.fromkeys(deleted, 0)
+
+
+async def test_db_prune_prints_what_it_deleted(own_database: str, tmp_path: Path) -> None:
+    conn = await asyncpg.connect(own_database)
+    try:
+        await seed(UnitOfWork.borrowing(conn), conn, old=30, recent=3)
+        result = run_cli(
+            "db", "prune", "--older-than", "30", cwd=tmp_path, env={"DATABASE_URL": own_database}
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines() == [
+            "login attempts: 30 deleted",
+            "registration attempts: 30 deleted",
+            "expired or revoked refresh tokens: 2 deleted",
+            "ended or expired sessions: 1 deleted",
+            "spent or expired one-time tokens: 0 deleted",
+            "delivered mails: 0 deleted",
+        ]
+        assert await counts(conn) == (3, 3, 2)
+    finally:
+        await conn.close()
