@@ -9,22 +9,13 @@ from datetime import timedelta
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from app.api.body_limit import BodyLimitMiddleware
 from app.api.docs import install_redoc
 from app.api.errors import install_error_handlers
-from app.api.monitoring import RequestMonitorMiddleware
-from app.api.request_id import RequestIdMiddleware
-from app.api.routes import (
-    auth,
-    email_verification,
-    health,
-    password_reset,
-    sessions,
-    users,
-    well_known,
-)
+from app.api.middleware import RequestMiddleware
+from app.api.routes import attach_routes
 from app.core.errortracking import init_error_tracking
-from app.core.logging import configure_logging, get_logger
+from app.core.gc_tuning import tune_after_start_up
+from app.core.logging import access_logger, configure_logging, get_logger
 from app.core.mail import MailTemplates
 from app.core.mail_metrics import MailMetrics
 from app.core.metrics import Metrics
@@ -81,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await hasher.warm_up()
             if worker is not None:
                 worker.start()
+            if settings.gc_tuning:
+                tune_after_start_up()  # last: everything start-up made is frozen
             yield
         finally:
             if worker is not None:
@@ -142,12 +135,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_redoc(app)
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestMonitorMiddleware, metrics=metrics)  # counts and logs all of them
-    app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every response has it
-
-    for module in (health, auth, password_reset, users, sessions, email_verification, well_known):
-        app.include_router(module.router)
+    app.add_middleware(
+        RequestMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        access_log=access_logger(),
+    )
+    attach_routes(app)
     return app
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.settings import Settings
-from bench import database, isolation, machine, phases, report, servers
+from bench import database, isolation, machine, phases, report, rounds, servers
 from bench.wrk import Wrk, ensure_installed
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -73,12 +73,22 @@ def main() -> None:
                 swept = phases.sweep(
                     wrk, {"project": project_server, "ceiling": ceiling_server}, seeded, plan
                 )
+                print(f"ratio rounds at c=32 ({plan.ratio_rounds} rounds)", flush=True)
+                ratio_rounds = rounds.interleaved(
+                    wrk,
+                    {"project": project_server},
+                    ceiling_server,
+                    seeded,
+                    rounds=plan.ratio_rounds,
+                    seconds=plan.round_seconds,
+                )["project"]
+                rss_after_mb = rounds.rss_mb(project_server)
             project_results, ceiling_results = swept["project"], swept["ceiling"]
             print("login and /health", flush=True)
-            rounds = settings.bcrypt_rounds
-            verify_ms = phases.verify_time_ms(rounds, 3 if args.quick else 7)
+            bcrypt_rounds = settings.bcrypt_rounds
+            verify_ms = phases.verify_time_ms(bcrypt_rounds, 3 if args.quick else 7)
             parallel_rate = phases.parallel_verify_rate(
-                rounds, os.cpu_count() or 1, 2 if args.quick else 4
+                bcrypt_rounds, os.cpu_count() or 1, 2 if args.quick else 4
             )
             with servers.running(project, env, name="project") as server:
                 login = phases.logins(
@@ -86,7 +96,7 @@ def main() -> None:
                     server,
                     seeded,
                     plan,
-                    rounds=rounds,
+                    rounds=bcrypt_rounds,
                     verify_ms=verify_ms,
                     parallel_rate=parallel_rate,
                 )
@@ -124,6 +134,8 @@ def main() -> None:
             for c, p, ce in zip(plan.concurrencies, project_results, ceiling_results, strict=True)
         ],
         login=login,
+        rounds=ratio_rounds,
+        rss_after_mb=rss_after_mb,
         savepoint=savepoint,
         truncate=truncate,
         connections=usage,

@@ -33,14 +33,16 @@ class Plan:
     isolation_tests: int
     workers: int
     users: int
+    ratio_rounds: int = 5  # interleaved project/ceiling rounds at c=32 (bench/rounds.py)
+    round_seconds: float = 5
 
     @classmethod
     def full(cls, workers: int) -> Plan:
-        return cls((1, 8, 32, 64, 128), 8, 3, 15, 10_000, 200, workers, 200)
+        return cls((1, 8, 32, 64, 128), 8, 3, 15, 10_000, 200, workers, 200, 7, 6)
 
     @classmethod
     def quick(cls, workers: int) -> Plan:
-        return cls((1, 32, 64), 2, 1, 4, 2_000, 200, workers, 50)
+        return cls((1, 32, 64), 2, 1, 4, 2_000, 200, workers, 50, 3, 2)
 
 
 @dataclass(frozen=True)

@@ -74,10 +74,10 @@ class Server:
 
         CPU per request is steadier than requests per second on a machine whose other
         work comes and goes, so the report shows both."""
-        return sum(_own_cpu_seconds(pid) for pid in _tree(self.pid))
+        return sum(_own_cpu_seconds(pid) for pid in process_tree(self.pid))
 
 
-def _tree(pid: int) -> list[int]:
+def process_tree(pid: int) -> list[int]:
     pids = [pid]
     for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
@@ -85,7 +85,7 @@ def _tree(pid: int) -> list[int]:
         except OSError:
             continue
         for child in children:
-            pids += _tree(int(child))
+            pids += process_tree(int(child))
     return pids
 
 

@@ -105,10 +105,13 @@ def identify(user: User) -> None:
 
 
 async def get_current_session(
-    uow: Uow, auth: Auth, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request, uow: Uow, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Authenticated:
+    """One dependency for the whole authenticated path: the service is read here rather
+    than solved as a dependency of its own (each solved dependency costs per request)."""
     if not token:
         raise AuthenticationError("Not authenticated")
+    auth: AuthService = request.app.state.auth_service
     authenticated = await auth.authenticate(uow, token)
     identify(authenticated.user)
     return authenticated
@@ -117,9 +120,9 @@ async def get_current_session(
 # The same work as get_current_session, returning the user only. Not a layer on top of it:
 # each dependency level costs on every request (docs/performance.md).
 async def get_current_user(
-    uow: Uow, auth: Auth, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request, uow: Uow, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> User:
-    return (await get_current_session(uow, auth, token)).user
+    return (await get_current_session(request, uow, token)).user
 
 
 CurrentSession = Annotated[Authenticated, Depends(get_current_session)]

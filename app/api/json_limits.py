@@ -1,8 +1,8 @@
 """JSON bodies nested deeper than MAX_JSON_DEPTH are refused with a clear 422.
 
 No body this API accepts nests at all; the limit keeps a crafted body from costing deep
-recursion in the parser and the validator. Size is BodyLimitMiddleware's job, string
-lengths are each field's.
+recursion in the parser and the validator. Size is RequestMiddleware's job
+(app/api/middleware.py), string lengths are each field's.
 """
 
 from __future__ import annotations

@@ -6,44 +6,25 @@ import re
 import uuid
 from contextvars import ContextVar
 
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 HEADER = "X-Request-ID"
+HEADER_BYTES = HEADER.lower().encode("latin-1")
 # fullmatch, not match with ^...$: "$" also matches before a trailing newline.
 _SANE = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 
 current_request_id: ContextVar[str] = ContextVar("request_id", default="-")
 
 
+def choose_request_id(incoming: bytes | None) -> str:
+    """The client's id when it is short and plain, else a fresh one."""
+    if incoming is not None:
+        text = incoming.decode("latin-1")
+        if _SANE.fullmatch(text):
+            return text
+    return uuid.uuid4().hex
+
+
 def request_id_of(scope: Scope) -> str:
     state = scope.get("state") or {}
     return str(state.get("request_id") or current_request_id.get())
-
-
-class RequestIdMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        incoming = next(
-            (v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), ""
-        )
-        request_id = incoming if _SANE.fullmatch(incoming) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
-        token = current_request_id.set(request_id)
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                if HEADER not in headers:
-                    headers.append(HEADER, request_id)
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            current_request_id.reset(token)

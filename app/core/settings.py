@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     jwt_verify_key_files: str = ""
     # Where clients reach us (discovery's absolute URLs); unset: each request's base URL.
     public_base_url: str | None = None
+    # Performance (issue 13): collect, freeze and raise the GC thresholds once the served
+    # app has started (app/core/gc_tuning.py). Off in the test suite, which builds many apps.
+    gc_tuning: bool = True
     _key_ring: KeyRing | None = PrivateAttr(default=None)
 
     # Scale-out (docs/scaling.md). pgbouncer: PgBouncer in transaction pooling mode sits

@@ -3,6 +3,7 @@ line per request, the user id once known, and never a password, token or Authori
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 
@@ -11,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.api.deps import Uow
+from app.core.logging import app_handler
 from app.core.settings import Settings
 from tests.support.http import client_for, live_app, login, register
 from tests.support.logs import Captured, captured_logs
@@ -120,3 +122,64 @@ async def test_connection_hold_warning_names_the_request_and_route(own_database:
     assert line["request_id"] == "req-hold"
     assert line["route"] == "/probe/hold/{seconds}"
     assert line["pool"] == "primary"
+
+
+ACCESS_FIELDS = {
+    "event",
+    "method",
+    "route",
+    "path",
+    "status",
+    "duration_ms",
+    "request_id",
+    "user_id",
+    "level",
+    "logger",
+    "timestamp",
+}
+
+
+class _AccessRecords(logging.Filter):
+    """Counts access records reaching the standard-library handler."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.count += record.name == "app.access"
+        return True
+
+
+async def test_the_json_access_line_skips_the_stdlib_chain_and_keeps_its_fields(
+    client: httpx.AsyncClient, logs: Captured
+) -> None:
+    await register(client)
+    token = await login(client)
+    handler = app_handler()
+    assert handler is not None
+    records = _AccessRecords()
+    handler.addFilter(records)
+    try:
+        response = await client.get(
+            "/api/v1/users/me?x=1",
+            headers={"Authorization": f"Bearer {token}", "X-Request-ID": "req-fields-1"},
+        )
+    finally:
+        handler.removeFilter(records)
+    assert response.status_code == 200
+
+    [line] = [a for a in logs.events("request") if a["request_id"] == "req-fields-1"]
+    assert set(line) == ACCESS_FIELDS
+    assert line["logger"] == "app.access" and line["level"] == "info"
+    assert line["path"] == "/api/v1/users/me"  # the path, never the query string
+    assert line["timestamp"].endswith("Z")
+    assert records.count == 0  # written straight to the stream, no LogRecord
+
+
+async def test_the_access_line_follows_the_log_level(own_database: str) -> None:
+    async with live_app(own_database, log_format="json", log_level="WARNING") as quiet:
+        with captured_logs() as captured:
+            async with client_for(quiet) as client:
+                assert (await client.get("/health")).status_code == 200
+    assert captured.events("request") == []

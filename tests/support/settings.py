@@ -19,6 +19,7 @@ def make_settings(**overrides: Any) -> Settings:
         "db_pool_min_size": 1,
         "db_pool_max_size": 4,
         "db_acquire_timeout_seconds": 2.0,
+        "gc_tuning": False,  # a process that builds many apps must not freeze each one's objects
         # Tests register many users from one address; test_registration_limit.py sets it.
         "register_max_per_address": 10_000,
     }

@@ -25,7 +25,7 @@ from app.api.schemas import (
 )
 from app.core.emails import MAX_EMAIL_CHARS
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=LimitedJsonRoute)
+router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
 
 
 @router.post(

@@ -9,7 +9,7 @@ from app.api.deps import AppMetrics, Readiness, Uow
 from app.api.routes.responses import error_responses
 from app.api.schemas import HealthOut
 
-router = APIRouter(tags=["health"])
+router = APIRouter()  # attached in app.api.routes
 
 
 @router.get("/health", summary="Liveness", description="200 while the process serves requests.")

@@ -9,7 +9,7 @@ from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
 from app.api.schemas import AcceptedOut, PasswordResetConfirm, PasswordResetRequest
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=LimitedJsonRoute)
+router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
 
 
 @router.post(

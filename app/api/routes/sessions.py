@@ -11,7 +11,7 @@ from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
 from app.api.schemas import SessionOut, SessionsOut
 
-router = APIRouter(prefix="/api/v1/users/me/sessions", tags=["users"], route_class=LimitedJsonRoute)
+router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
 
 
 @router.get(

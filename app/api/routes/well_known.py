@@ -17,7 +17,7 @@ from app.api.schemas import JwksOut, OpenIdConfigurationOut
 MAX_AGE_SECONDS: Final = 300
 CACHE_CONTROL: Final = f"public, max-age={MAX_AGE_SECONDS}"
 
-router = APIRouter(prefix="/.well-known", tags=["discovery"])
+router = APIRouter()  # attached in app.api.routes
 
 
 @router.get(
