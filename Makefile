@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint migrate rollback validate-schema bench db-stop clean
+.PHONY: install run test lint migrate rollback validate-schema bench db-stop clean container-test
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -50,6 +50,10 @@ bench: $(VENV)/.installed-bench
 
 db-stop: $(STAMP)
 	$(BIN)/python -c 'from app.db.local import LocalCluster; from app.db.urls import DEV_DATA_DIR; c = LocalCluster(DEV_DATA_DIR.resolve()); c.running and c.stop()'
+
+# Builds the image and runs the compose stack with podman (root, Debian): scripts/container-test.
+container-test:
+	bash scripts/container-test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
