@@ -31,6 +31,7 @@ def resolve_database_url(settings: Settings) -> str:
     if settings.app_env == "development":
         from app.db.local import ensure_dev_database
 
+        _check_dev_data_dir(dev_data_dir())
         return ensure_dev_database(dev_data_dir())
     raise RuntimeError("DATABASE_URL is not set")
 
@@ -44,6 +45,19 @@ def resolve_jwt_secret(settings: Settings) -> Settings:
         raise ConfigError("JWT_SECRET must be set")
     secret = load_or_create_secret(dev_secret_path())
     return settings.model_copy(update={"jwt_secret": SecretStr(secret)})
+
+
+def _check_dev_data_dir(data_dir: Path) -> None:
+    """One clear line where the local cluster cannot live (a read-only app directory, as in
+    the container image) instead of a traceback from deep inside its start-up."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RuntimeError(
+            f"DATABASE_URL is not set, and the local development database cannot be created "
+            f"at {data_dir.resolve()} ({exc.strerror}): set DATABASE_URL to a PostgreSQL "
+            "server (inside a container the local database cannot work)"
+        ) from None
 
 
 def sqlalchemy_async_url(url: str) -> str:
