@@ -43,7 +43,13 @@ def resolve_jwt_secret(settings: Settings) -> Settings:
         return settings  # its own, or a key pair signs and no secret is used
     if settings.app_env != "development":
         raise ConfigError("JWT_SECRET must be set")
-    secret = load_or_create_secret(dev_secret_path())
+    try:
+        secret = load_or_create_secret(dev_secret_path())
+    except OSError as exc:  # as in the image, whose /srv/auth-service is not writable
+        raise ConfigError(
+            f"JWT_SECRET is not set, and the development secret cannot be kept at "
+            f"{dev_secret_path().resolve()} ({exc.strerror}): set JWT_SECRET"
+        ) from None
     return settings.model_copy(update={"jwt_secret": SecretStr(secret)})
 
 

@@ -1,4 +1,4 @@
-"""Development without DATABASE_URL where the local cluster cannot live (as in the image)."""
+"""Development without DATABASE_URL or JWT_SECRET where .data cannot be made (as in the image)."""
 
 from __future__ import annotations
 
@@ -31,3 +31,19 @@ def test_a_data_dir_that_cannot_be_made_is_one_line_naming_database_url(
     assert line.startswith("auth-service: DATABASE_URL is not set")
     assert str(tmp_path / ".data" / "postgres") in line
     assert not (tmp_path / ".data").is_dir()
+
+
+def test_a_secret_that_cannot_be_kept_is_one_line_naming_jwt_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".data").write_text("")  # the development secret's directory cannot be made
+    monkeypatch.chdir(tmp_path)
+    env = {"APP_ENV": "development", "DATABASE_URL": None, "JWT_SECRET": None}
+
+    result = CliRunner().invoke(cli, ["serve"], env=env)
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith("auth-service: JWT_SECRET is not set")
+    assert str(tmp_path / ".data" / "jwt-secret") in line
