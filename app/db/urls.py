@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 from typing import Any
 
@@ -55,15 +57,20 @@ def resolve_jwt_secret(settings: Settings) -> Settings:
 
 def _check_dev_data_dir(data_dir: Path) -> None:
     """One clear line where the local cluster cannot live (a read-only app directory, as in
-    the container image) instead of a traceback from deep inside its start-up."""
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise RuntimeError(
-            f"DATABASE_URL is not set, and the local development database cannot be created "
-            f"at {data_dir.resolve()} ({exc.strerror}): set DATABASE_URL to a PostgreSQL "
-            "server (inside a container the local database cannot work)"
-        ) from None
+    the container image) instead of a traceback from deep inside its start-up. Creates
+    nothing: where the cluster really goes is the local module's choice (dev_cluster_dir)."""
+    nearest = next(path for path in (data_dir, *data_dir.parents) if path.exists())
+    if not nearest.is_dir():
+        reason = errno.ENOTDIR
+    elif not os.access(nearest, os.W_OK | os.X_OK):
+        reason = errno.EACCES
+    else:
+        return
+    raise RuntimeError(
+        f"DATABASE_URL is not set, and the local development database cannot be created "
+        f"at {data_dir.resolve()} ({os.strerror(reason)}): set DATABASE_URL to a PostgreSQL "
+        "server (inside a container the local database cannot work)"
+    )
 
 
 def sqlalchemy_async_url(url: str) -> str:
