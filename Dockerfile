@@ -1,4 +1,5 @@
 # auth-service image. Build: docker build -t auth-service .
+# With podman or buildah add --format docker: the OCI format drops the HEALTHCHECK below.
 # Runs no migrations: the compose `migrate` service (or your deploy step) runs
 # `auth-service db upgrade` before this starts.
 
@@ -16,7 +17,13 @@ COPY app/ app/
 # ROOT = parent of app/), so the package must stay here rather than move into site-packages.
 # Both stages use the same paths, so the venv's link to /srv/auth-service still holds after COPY.
 # Every dependency ships a wheel for this platform: no compiler is needed, here or below.
-RUN pip install --no-cache-dir -c constraints.txt -e . \
+# Optional build secrets, for a network that reaches the package index only through its own CA
+# (scripts/container-test passes the host's): a pip.conf and the CA bundle it names, e.g.
+#   --secret id=pip.conf,src=FILE --secret id=pip-ca,src=FILE  (pip.conf: cert = /run/secrets/pip-ca)
+# Secrets are mounted for this step only, and this stage is not shipped: neither lands in the image.
+RUN --mount=type=secret,id=pip.conf,target=/etc/pip.conf \
+    --mount=type=secret,id=pip-ca,target=/run/secrets/pip-ca \
+    pip install --no-cache-dir -c constraints.txt -e . \
     && python -m compileall -q app
 
 

@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast lint migrate rollback validate-schema bench db-stop clean
+.PHONY: install run test test-fast lint migrate rollback validate-schema bench db-stop clean container-test
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -60,6 +60,10 @@ bench: $(VENV)/.installed-bench
 
 db-stop: $(STAMP)
 	$(BIN)/python -c 'from app.db.local import stop_dev_cluster; from app.db.urls import dev_data_dir; stop_dev_cluster(dev_data_dir())'
+
+# Builds the image and runs the compose stack with podman (root, Debian): scripts/container-test.
+container-test:
+	bash scripts/container-test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

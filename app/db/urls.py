@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ def resolve_database_url(settings: Settings) -> str:
     if settings.app_env == "development":
         from app.db.local import ensure_dev_database
 
+        _check_dev_data_dir(dev_data_dir())
         return ensure_dev_database(dev_data_dir())
     raise RuntimeError("DATABASE_URL is not set")
 
@@ -42,8 +45,32 @@ def resolve_jwt_secret(settings: Settings) -> Settings:
         return settings  # its own, or a key pair signs and no secret is used
     if settings.app_env != "development":
         raise ConfigError("JWT_SECRET must be set")
-    secret = load_or_create_secret(dev_secret_path())
+    try:
+        secret = load_or_create_secret(dev_secret_path())
+    except OSError as exc:  # as in the image, whose /srv/auth-service is not writable
+        raise ConfigError(
+            f"JWT_SECRET is not set, and the development secret cannot be kept at "
+            f"{dev_secret_path().resolve()} ({exc.strerror}): set JWT_SECRET"
+        ) from None
     return settings.model_copy(update={"jwt_secret": SecretStr(secret)})
+
+
+def _check_dev_data_dir(data_dir: Path) -> None:
+    """One clear line where the local cluster cannot live (a read-only app directory, as in
+    the container image) instead of a traceback from deep inside its start-up. Creates
+    nothing: where the cluster really goes is the local module's choice (dev_cluster_dir)."""
+    nearest = next(path for path in (data_dir, *data_dir.parents) if path.exists())
+    if not nearest.is_dir():
+        reason = errno.ENOTDIR
+    elif not os.access(nearest, os.W_OK | os.X_OK):
+        reason = errno.EACCES
+    else:
+        return
+    raise RuntimeError(
+        f"DATABASE_URL is not set, and the local development database cannot be created "
+        f"at {data_dir.resolve()} ({os.strerror(reason)}): set DATABASE_URL to a PostgreSQL "
+        "server (inside a container the local database cannot work)"
+    )
 
 
 def sqlalchemy_async_url(url: str) -> str:
