@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import asyncpg
 from alembic import command
@@ -24,7 +29,7 @@ from app.core.settings import Settings
 from app.core.tokens import AccessClaims, TokenCodec
 from app.db import local
 from app.db.uow import UnitOfWork
-from tests.support.database import alembic_config, with_database
+from tests.support.database import ROOT, alembic_config, with_database
 from tests.support.database import postgres_server as test_server
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 (the seeded users' password)
@@ -104,3 +109,33 @@ async def seed_users(url: str, settings: Settings, count: int) -> Seeded:
     finally:
         await conn.close()
     return Seeded(emails=emails, tokens=tokens)
+
+
+@contextmanager
+def primary_and_replica(
+    database: str, *, prefix: str
+) -> Iterator[tuple[local.LocalCluster, local.LocalCluster]]:
+    """A throwaway primary with `database` migrated to head, and a streaming replica of it,
+    both on this machine; stopped and removed at the end."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    workdir.chmod(0o755)  # the servers run as postgres when we are root
+    primary = local.LocalCluster(workdir / "primary")
+    replica: local.LocalCluster | None = None
+    try:
+        primary.init(durable=False)
+        primary.start()
+        asyncio.run(local.create_database(primary.url(), database))
+        subprocess.run(
+            [sys.executable, "-m", "app", "db", "upgrade"],
+            env=os.environ | {"DATABASE_URL": primary.url(database), "APP_ENV": "test"},
+            cwd=ROOT,
+            check=True,
+        )
+        replica = local.LocalCluster.replica_of(primary.url(), workdir / "replica", durable=False)
+        replica.start()
+        yield primary, replica
+    finally:
+        for cluster in (replica, primary):
+            if cluster is not None and cluster.initialised and cluster.running:
+                cluster.stop("immediate")
+        shutil.rmtree(workdir, ignore_errors=True)

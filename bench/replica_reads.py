@@ -16,14 +16,14 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import asyncpg
 import httpx
 
-from app.db.local import LocalCluster, create_database, free_port
+from app.db.local import LocalCluster, free_port
+from bench.database import primary_and_replica
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "bench"
@@ -116,31 +116,11 @@ async def run(
 def main(seconds: int, connections: int) -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk not found: apt-get install wrk")
-    workdir = Path(tempfile.mkdtemp(prefix="auth-service-bench-"))
-    workdir.chmod(0o755)
-    primary = LocalCluster(workdir / "primary")
-    replica: LocalCluster | None = None
-    try:
-        primary.init(durable=False)
-        primary.start()
-        asyncio.run(create_database(primary.url(), DATABASE))
-        subprocess.run(
-            [sys.executable, "-m", "app", "db", "upgrade"],
-            env=os.environ | {"DATABASE_URL": primary.url(DATABASE), "APP_ENV": "test"},
-            cwd=ROOT,
-            check=True,
-        )
-        replica = LocalCluster.replica_of(primary.url(), workdir / "replica", durable=False)
-        replica.start()
+    with primary_and_replica(DATABASE, prefix="auth-service-bench-") as (primary, replica):
         print(f"GET /api/v1/users/me, 1 uvicorn worker, wrk -c{connections} for {seconds}s")
         print(f"machine: {os.cpu_count()} cores, primary and replica on this same machine")
         asyncio.run(run("no replica", primary, "", seconds, connections))
         asyncio.run(run("one replica", primary, replica.url(DATABASE), seconds, connections))
-    finally:
-        for cluster in (replica, primary):
-            if cluster is not None and cluster.initialised and cluster.running:
-                cluster.stop("immediate")
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
