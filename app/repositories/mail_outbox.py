@@ -9,11 +9,12 @@ Marking a row sent or failed only works for the worker still holding the claim.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from uuid import UUID
 
 from app.core.mail import MailContent, OutboxMail
 from app.repositories.base import Repository
+from app.repositories.retention import CUTOFF, delete_batch, prune_batch_sql
 
 ENQUEUE = """
 INSERT INTO mail_outbox (recipient, subject, body_text, body_html, created_at, next_attempt_at)
@@ -73,11 +74,7 @@ WHERE status = 'pending'
 """
 
 # Delivered mails only: dead ones stay for an operator to look at.
-PRUNE_BEFORE = """
-DELETE FROM mail_outbox WHERE id IN (
-    SELECT id FROM mail_outbox WHERE status = 'sent' AND sent_at < $1 LIMIT $2
-)
-"""
+PRUNE_BATCH = prune_batch_sql("mail_outbox", f"status = 'sent' AND sent_at < {CUTOFF}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +125,7 @@ class MailOutboxRepository(Repository):
             row = await conn.fetchrow(STATS)
         return OutboxStats(depth=row["depth"], oldest_due_seconds=row["oldest_due"])
 
-    async def prune_before(self, cutoff: datetime, batch: int) -> int:
-        """Delete up to `batch` mails delivered before `cutoff`; how many went."""
-        async with self._connection("mail_outbox.prune_before") as conn:
-            status: str = await conn.execute(PRUNE_BEFORE, cutoff, batch)
-        return int(status.rpartition(" ")[2])
+    async def prune_batch(self, *, older_than_seconds: float, limit: int) -> int:
+        """Delete up to `limit` mails delivered before the cutoff; how many went."""
+        async with self._connection("mail_outbox.prune") as conn:
+            return await delete_batch(conn, PRUNE_BATCH, older_than_seconds, limit)

@@ -7,12 +7,13 @@ the hourly throttles must use real time even inside a long transaction (the test
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from uuid import UUID
 
 from app.core.mail import MailContent
 from app.core.one_time_tokens import TokenPurpose
 from app.repositories.base import Repository
+from app.repositories.retention import CUTOFF, delete_batch, prune_batch_sql
 
 # Stores the token and queues the mail carrying it, in one statement, only while the hourly
 # limits allow: per account always; per requesting address when one is given ($4). With no
@@ -60,13 +61,7 @@ WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL
 # Batched, so pruning never holds many row locks or one long transaction. A token spent or
 # expired before the cutoff no longer counts toward any throttle once the cutoff is over an
 # hour old.
-PRUNE_BEFORE = """
-DELETE FROM one_time_tokens WHERE id IN (
-    SELECT id FROM one_time_tokens
-    WHERE expires_at < $1 OR used_at < $1
-    LIMIT $2
-)
-"""
+PRUNE_BATCH = prune_batch_sql("one_time_tokens", f"(expires_at < {CUTOFF} OR used_at < {CUTOFF})")
 
 
 class OneTimeTokenRepository(Repository):
@@ -118,8 +113,7 @@ class OneTimeTokenRepository(Repository):
         async with self._connection("one_time_tokens.spend_all_of_user") as conn:
             await conn.execute(SPEND_ALL_OF_USER, user_id, purpose.value)
 
-    async def prune_before(self, cutoff: datetime, batch: int) -> int:
-        """Delete up to `batch` tokens spent or expired before `cutoff`; how many went."""
-        async with self._connection("one_time_tokens.prune_before") as conn:
-            status: str = await conn.execute(PRUNE_BEFORE, cutoff, batch)
-        return int(status.rpartition(" ")[2])
+    async def prune_batch(self, *, older_than_seconds: float, limit: int) -> int:
+        """Delete up to `limit` tokens spent or expired before the cutoff; how many went."""
+        async with self._connection("one_time_tokens.prune") as conn:
+            return await delete_batch(conn, PRUNE_BATCH, older_than_seconds, limit)

@@ -9,15 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 from app.db.uow import UnitOfWork
 
 BatchDelete = Callable[[UnitOfWork, float, int], Awaitable[int]]
-
-
-def _cutoff(age_seconds: float) -> datetime:
-    return datetime.now(UTC) - timedelta(seconds=age_seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +42,13 @@ PRUNE_STEPS: tuple[PruneStep, ...] = (
     ),
     PruneStep(
         "spent or expired one-time tokens",
-        lambda uow, age, limit: uow.one_time_tokens.prune_before(_cutoff(age), limit),
+        lambda uow, age, limit: uow.one_time_tokens.prune_batch(
+            older_than_seconds=age, limit=limit
+        ),
     ),
     PruneStep(
         "delivered mails",
-        lambda uow, age, limit: uow.mail_outbox.prune_before(_cutoff(age), limit),
+        lambda uow, age, limit: uow.mail_outbox.prune_batch(older_than_seconds=age, limit=limit),
     ),
 )
 

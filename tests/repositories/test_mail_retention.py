@@ -3,7 +3,7 @@ one-time tokens and delivered mails, in batches; live tokens and undelivered mai
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from uuid import UUID
 
 import asyncpg
@@ -53,14 +53,14 @@ async def test_prune_deletes_spent_expired_and_delivered_in_batches(
         "UPDATE mail_outbox SET status = 'sent', sent_at = clock_timestamp()"
         " WHERE id = (SELECT min(id) + 1 FROM mail_outbox)"
     )
-    cutoff = datetime.now(UTC) - DAY
+    age = DAY.total_seconds()
 
-    assert await uow.one_time_tokens.prune_before(cutoff, batch=1) == 1
-    assert await uow.one_time_tokens.prune_before(cutoff, batch=10) == 1
-    assert await uow.one_time_tokens.prune_before(cutoff, batch=10) == 0
+    assert await uow.one_time_tokens.prune_batch(older_than_seconds=age, limit=1) == 1
+    assert await uow.one_time_tokens.prune_batch(older_than_seconds=age, limit=10) == 1
+    assert await uow.one_time_tokens.prune_batch(older_than_seconds=age, limit=10) == 0
     assert await conn.fetchval("SELECT count(*) FROM one_time_tokens") == 1  # the live one
 
-    assert await uow.mail_outbox.prune_before(cutoff, batch=10) == 1
-    assert await uow.mail_outbox.prune_before(cutoff, batch=10) == 0
+    assert await uow.mail_outbox.prune_batch(older_than_seconds=age, limit=10) == 1
+    assert await uow.mail_outbox.prune_batch(older_than_seconds=age, limit=10) == 0
     statuses = sorted(row["status"] for row in await conn.fetch("SELECT status FROM mail_outbox"))
     assert statuses == ["pending", "sent"]  # the recent delivery and the undelivered one stay
