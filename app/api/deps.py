@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from app.api.monitoring import route_of
-from app.core.errors import AuthenticationError
+from app.core.errors import AuthenticationError, AuthorizationError
 from app.core.logging import bind
 from app.core.metrics import Metrics
 from app.core.models import User
@@ -125,8 +125,20 @@ async def get_current_user(
     return (await get_current_session(request, uow, token)).user
 
 
+async def get_current_admin(
+    request: Request, uow: Uow, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> User:
+    """The caller, who must be an admin. The flag comes from the session check's own query,
+    so a revoked admin is refused on the very next request."""
+    user = (await get_current_session(request, uow, token)).user
+    if not user.is_admin:
+        raise AuthorizationError("Administrator access required")
+    return user
+
+
 CurrentSession = Annotated[Authenticated, Depends(get_current_session)]
 CurrentUser = Annotated[User, Depends(get_current_user)]
+CurrentAdmin = Annotated[User, Depends(get_current_admin)]
 
 
 async def get_discovery(request: Request) -> DiscoveryService:

@@ -171,6 +171,7 @@ _USER_EXAMPLE: dict[str, JsonValue] = {
     "full_name": "Ada Lovelace",
     "is_active": True,
     "email_verified": True,
+    "is_admin": False,
     "created_at": "2026-11-27T09:30:00Z",
     "last_login": "2026-11-27T09:31:12Z",
 }
@@ -185,6 +186,7 @@ class UserOut(BaseModel):
     full_name: str | None
     is_active: bool
     email_verified: bool
+    is_admin: bool
     created_at: datetime
     last_login: datetime | None
 
@@ -196,6 +198,7 @@ class UserOut(BaseModel):
             full_name=user.full_name,
             is_active=user.is_active,
             email_verified=user.email_verified,
+            is_admin=user.is_admin,
             created_at=user.created_at,
             last_login=user.last_login,
         )

@@ -18,6 +18,7 @@ class User:
     updated_at: datetime
     last_login: datetime | None
     email_verified: bool
+    is_admin: bool
     # repr=False: a hash must never reach a log line through repr() of a user.
     password_hash: str = field(repr=False)
 
@@ -51,3 +52,25 @@ class EndReason(StrEnum):
     REVOKED = "revoked"  # by its owner, through DELETE /users/me/sessions/{id}
     REPLAY = "replay"  # a spent refresh token came back: one of its holders is a thief
     PASSWORD_RESET = "password_reset"  # noqa: S105 (a reason, not a password)
+
+
+class AuditEventType(StrEnum):
+    """What an audit event records (audit_events.type). Each is written in the transaction
+    of the change itself, so a change never commits without its event, nor an event without
+    its change."""
+
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 (an event type, not a password)
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (an event type, not a password)
+    EMAIL_VERIFIED = "email_verified"
+    SESSION_REVOKED = "session_revoked"
+    USER_DEACTIVATED = "user_deactivated"
+    USER_ACTIVATED = "user_activated"
+    USER_DELETED = "user_deleted"
+    ADMIN_GRANTED = "admin_granted"
+    ADMIN_REVOKED = "admin_revoked"
+
+
+# What an event's details may hold: small flat facts, never a secret, never an email.
+AuditDetails = dict[str, str | int | bool | None]

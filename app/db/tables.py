@@ -24,7 +24,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 metadata = MetaData()
 
@@ -40,10 +40,20 @@ users = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("last_login", DateTime(timezone=True), nullable=True),
     Column("email_verified", Boolean, nullable=False, server_default=text("false")),
+    Column("is_admin", Boolean, nullable=False, server_default=text("false")),
 )
 
 # Emails are stored as given and compared case-insensitively: unique on lower(email).
 Index("users_email_lower_key", func.lower(users.c.email), unique=True)
+# Admin listing: keyset pages on (created_at, id), and an email prefix filter as a btree
+# range in byte order (text_pattern_ops: the operators ~>=~ and ~<~), whatever the
+# database's collation.
+Index("users_created_at_id_idx", users.c.created_at, users.c.id)
+Index(
+    "users_email_prefix_idx",
+    func.lower(users.c.email).label("email_key"),
+    postgresql_ops={"email_key": "text_pattern_ops"},
+)
 
 # Every login attempt, read by the lockout checks. email_key is lower(trimmed email), so
 # unknown emails are counted exactly like real accounts. A row starts as 'pending' (counted)
@@ -239,3 +249,20 @@ Index(  # retention; BRIN as for login_attempts
     registration_attempts.c.attempted_at,
     postgresql_using="brin",
 )
+
+# The audit trail: append-only (the app role has no UPDATE or DELETE on it), written in the
+# transaction of the change it records. No foreign keys: an event outlives its user.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("type", String(32), nullable=False),
+    Column("user_id", UUID(as_uuid=True), nullable=True),
+    Column("actor_id", UUID(as_uuid=True), nullable=True),
+    Column("address", String(128), nullable=True),
+    Column("details", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+)
+Index("audit_events_user_id_idx", audit_events.c.user_id, audit_events.c.id)
+Index("audit_events_type_idx", audit_events.c.type, audit_events.c.id)
+Index("audit_events_at_idx", audit_events.c.at, postgresql_using="brin")  # retention

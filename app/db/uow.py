@@ -23,6 +23,7 @@ from app.core.logging import get_logger
 from app.db.monitor import DatabaseHooks
 from app.db.read_router import ReadRouter
 from app.db.replicas import Replica
+from app.repositories.audit_events import AuditEventRepository
 from app.repositories.base import database_errors
 from app.repositories.login_attempts import LoginAttemptRepository
 from app.repositories.mail_outbox import MailOutboxRepository
@@ -69,6 +70,7 @@ class UnitOfWork:
         self.one_time_tokens = OneTimeTokenRepository(self, self._hooks)
         self.mail_outbox = MailOutboxRepository(self, self._hooks)
         self.registration_attempts = RegistrationAttemptRepository(self, self._hooks)
+        self.audit_events = AuditEventRepository(self, self._hooks)
 
     @classmethod
     def borrowing(cls, connection: asyncpg.Connection) -> UnitOfWork:

@@ -20,6 +20,7 @@ COLUMNS = (
     "updated_at",
     "last_login",
     "email_verified",
+    "is_admin",
     "password_hash",
 )
 _COLUMNS = ", ".join(COLUMNS)
@@ -30,7 +31,8 @@ VALUES ($1, $2, $3)
 RETURNING {_COLUMNS}
 """
 SELECT_BY_ID = f"SELECT {_COLUMNS} FROM users WHERE id = $1"
-# lower(email) is what the unique index users_email_lower_key covers: this is an index scan.
+# lower(email) is what the unique index users_email_lower_key covers (and the admin listing's
+# prefix index): this is an index scan.
 SELECT_BY_EMAIL = f"SELECT {_COLUMNS} FROM users WHERE lower(email) = lower($1)"
 # Serialises reset requests for one account, so the hourly throttle counts each of them.
 # NO KEY UPDATE: inserting rows that reference the user (its tokens) is not blocked.

@@ -26,6 +26,7 @@ USER_FIELDS = {  # a user's JSON
     "full_name",
     "is_active",
     "email_verified",
+    "is_admin",
     "created_at",
     "last_login",
 }
