@@ -57,14 +57,23 @@ class DatabaseMonitor(DatabaseHooks):
         self._pools = pools  # Database.pools: names pools for the labels
         self._slow_seconds = slow_query_ms / 1000 if slow_query_ms > 0 else None
         self._hold_warn_seconds = hold_warn_seconds if hold_warn_seconds > 0 else None
+        # Pools are few and live as long as the app; a closed one's entry is never used again.
+        self._known: dict[asyncpg.Pool, tuple[str, PoolSeries]] = {}
         self._holds: dict[int, _Hold] = {}  # id(connection) -> its hold, while held
 
-    def _name_of(self, pool: asyncpg.Pool) -> str:
-        return next((name for name, p in self._pools().items() if p is pool), "unknown")
+    def _series_of(self, pool: asyncpg.Pool) -> tuple[str, PoolSeries]:
+        """The pool's name and series, looked up once per pool: naming it walks every pool
+        (`Database.pools` builds a dict), on every acquire that was a visible cost."""
+        known = self._known.get(pool)
+        if known is None:
+            name = next((name for name, p in self._pools().items() if p is pool), "unknown")
+            known = (name, self._metrics.pool(name))
+            if name != "unknown":  # a pool not open (yet) is looked up again next time
+                self._known[pool] = known
+        return known
 
     async def acquire(self, pool: asyncpg.Pool, *, timeout_seconds: float) -> asyncpg.Connection:
-        name = self._name_of(pool)
-        series = self._metrics.pool(name)
+        name, series = self._series_of(pool)
         series.waiting.inc()
         started = perf_counter()
         try:
