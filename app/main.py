@@ -28,6 +28,8 @@ from app.db.read_router import ReadRouteMetrics
 from app.db.replica_health import ReplicaHealthChecker, ReplicaMetrics
 from app.db.schema_head import migration_heads
 from app.db.urls import resolve_jwt_secret
+from app.services.account_deletion import AccountDeletionService
+from app.services.audit_trail import AuditTrailService
 from app.services.auth import AuthService, LoginPolicy
 from app.services.discovery import DiscoveryService
 from app.services.email_verification import EmailVerificationService
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "users", "description": "Registration and the caller's own profile."},
             {"name": "health", "description": "Liveness and readiness probes."},
             {"name": "discovery", "description": "Keys and metadata for verifying our tokens."},
+            {"name": "admin", "description": "Administration: for users whose is_admin is set."},
         ],
         lifespan=lifespan,
     )
@@ -128,6 +131,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         session_max_age=timedelta(days=settings.session_max_age_days),
     )
     app.state.auth_service = AuthService(hasher=hasher, tokens=tokens, policy=policy)
+    app.state.account_deletion = AccountDeletionService(auth=app.state.auth_service)
+    app.state.audit_trail = AuditTrailService()
     app.state.session_service = SessionService()
     app.state.discovery = DiscoveryService(
         keys=keys, issuer=settings.jwt_issuer, public_base_url=settings.public_base_url

@@ -14,6 +14,8 @@ from app.core.logging import bind
 from app.core.metrics import Metrics
 from app.core.models import User
 from app.db.uow import UnitOfWork
+from app.services.account_deletion import AccountDeletionService
+from app.services.audit_trail import AuditTrailService
 from app.services.auth import Authenticated, AuthService
 from app.services.discovery import DiscoveryService
 from app.services.email_verification import EmailVerificationService
@@ -67,6 +69,16 @@ async def get_session_service(request: Request) -> SessionService:
     return service
 
 
+async def get_account_deletion(request: Request) -> AccountDeletionService:
+    service: AccountDeletionService = request.app.state.account_deletion
+    return service
+
+
+async def get_audit_trail(request: Request) -> AuditTrailService:
+    service: AuditTrailService = request.app.state.audit_trail
+    return service
+
+
 async def get_readiness(request: Request) -> ReadinessService:
     service: ReadinessService = request.app.state.readiness
     return service
@@ -96,6 +108,8 @@ Users = Annotated[UserService, Depends(get_user_service)]
 PasswordResets = Annotated[PasswordResetService, Depends(get_password_reset)]
 EmailVerifications = Annotated[EmailVerificationService, Depends(get_email_verification)]
 Readiness = Annotated[ReadinessService, Depends(get_readiness)]
+AccountDeletions = Annotated[AccountDeletionService, Depends(get_account_deletion)]
+AuditTrail = Annotated[AuditTrailService, Depends(get_audit_trail)]
 AppMetrics = Annotated[Metrics, Depends(get_metrics)]
 
 

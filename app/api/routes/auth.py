@@ -138,5 +138,9 @@ async def refresh(body: RefreshRequest, uow: Uow, auth: Auth) -> TokenPairOut:
     ),
     responses=error_responses(401, 403, 503),
 )
-async def logout(body: LogoutRequest, user: CurrentUser, uow: Uow, auth: Auth) -> None:
-    await auth.logout(uow, user=user, refresh_token=body.refresh_token)
+async def logout(
+    body: LogoutRequest, user: CurrentUser, uow: Uow, auth: Auth, client_address: ClientAddress
+) -> None:
+    await auth.logout(
+        uow, user=user, refresh_token=body.refresh_token, client_address=client_address
+    )
