@@ -25,8 +25,9 @@ superuser beforehand). The login role the server uses is made a member of it by 
 login roles behind one group role. Later migrations that add a table grant on it too
 (tests/db/test_app_role.py fails otherwise).
 
-Downgrade revokes these grants in this database and drops the function; it does not drop
-the role, which other databases of the cluster may use.
+Downgrade drops: these grants in this database (a server running as the app role then fails
+on its first query) and anonymise_audit_events (self-deletion then fails); not the role,
+which other databases of the cluster may use.
 """
 
 import os
