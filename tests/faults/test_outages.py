@@ -120,7 +120,7 @@ async def test_sigterm_lets_in_flight_requests_finish_and_closes_pools(
                 asyncio.create_task(client.post("/api/v1/auth/login", json=credentials))
                 for _ in range(6)
             ]
-            await asyncio.sleep(0.15)  # the logins are hashing now
+            await _until_logins_started(own_database, len(in_flight))
             server.send_signal(signal.SIGTERM)
             responses = await asyncio.gather(*in_flight)
         assert [r.status_code for r in responses] == [200] * 6
@@ -141,6 +141,20 @@ async def test_sigterm_lets_in_flight_requests_finish_and_closes_pools(
     finally:
         await connection.close()
     assert left == 0
+
+
+async def _until_logins_started(database_url: str, count: int) -> None:
+    """Until the server has begun every login (each records its attempt before it hashes):
+    a fixed sleep assumed they had, and under load some had not even connected when SIGTERM
+    came, so they were refused rather than finished."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        deadline = time.monotonic() + 30
+        while await connection.fetchval("SELECT count(*) FROM login_attempts") < count:
+            assert time.monotonic() < deadline, "the logins never reached the server"
+            await asyncio.sleep(0.01)
+    finally:
+        await connection.close()
 
 
 async def _until_healthy(client: httpx.AsyncClient, server: subprocess.Popen[str]) -> None:
