@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 
-from app.api.deps import AccountDeletions, ClientAddress, CurrentAdmin, Uow
+from app.api.deps import AccountDeletionServiceDep, ClientAddress, CurrentAdmin, Uow
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
 
@@ -30,7 +30,7 @@ async def delete_user(
     user_id: UUID,
     admin: CurrentAdmin,
     uow: Uow,
-    deletions: AccountDeletions,
+    deletions: AccountDeletionServiceDep,
     client_address: ClientAddress,
 ) -> None:
     await deletions.delete_by_admin(

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import AuditTrail, CurrentAdmin, Uow
+from app.api.deps import AuditTrailServiceDep, CurrentAdmin, Uow
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
 from app.api.schemas import AuditEventOut, AuditEventsOut
@@ -51,7 +51,7 @@ def decode_cursor(cursor: str) -> int:
 async def list_audit_events(
     admin: CurrentAdmin,
     uow: Uow,
-    trail: AuditTrail,
+    trail: AuditTrailServiceDep,
     user_id: UUID | None = None,
     type: AuditEventType | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from app.api.deps import ClientAddress, CurrentUser, EmailVerifications, Uow
+from app.api.deps import ClientAddress, CurrentUser, EmailVerificationServiceDep, Uow
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
 from app.api.schemas import AcceptedOut, EmailVerification
@@ -27,7 +27,7 @@ router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
 async def verify_email(
     body: EmailVerification,
     uow: Uow,
-    verification: EmailVerifications,
+    verification: EmailVerificationServiceDep,
     client_address: ClientAddress,
 ) -> None:
     await verification.confirm(uow, token=body.token, client_address=client_address)
@@ -45,7 +45,7 @@ async def verify_email(
     responses=error_responses(401, 403, 503),
 )
 async def resend_verification(
-    user: CurrentUser, uow: Uow, verification: EmailVerifications
+    user: CurrentUser, uow: Uow, verification: EmailVerificationServiceDep
 ) -> AcceptedOut:
     await verification.resend(uow, user=user)
     return AcceptedOut()

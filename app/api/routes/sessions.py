@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 
-from app.api.deps import ClientAddress, CurrentSession, Sessions, Uow
+from app.api.deps import ClientAddress, CurrentSession, SessionServiceDep, Uow
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
 from app.api.schemas import SessionOut, SessionsOut
@@ -23,7 +23,9 @@ router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
     ),
     responses=error_responses(401, 503),
 )
-async def list_sessions(caller: CurrentSession, uow: Uow, sessions: Sessions) -> SessionsOut:
+async def list_sessions(
+    caller: CurrentSession, uow: Uow, sessions: SessionServiceDep
+) -> SessionsOut:
     live = await sessions.list_live(uow, user_id=caller.user.id)
     current_id = caller.claims.session_id
     return SessionsOut(items=[SessionOut.of(session, current_id=current_id) for session in live])
@@ -44,7 +46,7 @@ async def end_session(
     session_id: UUID,
     caller: CurrentSession,
     uow: Uow,
-    sessions: Sessions,
+    sessions: SessionServiceDep,
     client_address: ClientAddress,
 ) -> None:
     await sessions.end(
