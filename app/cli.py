@@ -42,11 +42,13 @@ def _settings(*, needs_secret: bool = False) -> Settings:
     return settings
 
 
-def _database_url(settings: Settings) -> str:
-    from app.db.urls import resolve_database_url
+def _database_url(settings: Settings, *, owner: bool = False) -> str:
+    """The server's URL; with `owner`, the schema owner's (MIGRATION_DATABASE_URL, falling
+    back to DATABASE_URL), which every `db` command uses."""
+    from app.db.urls import resolve_database_url, resolve_migration_url
 
     try:
-        return resolve_database_url(settings)
+        return resolve_migration_url(settings) if owner else resolve_database_url(settings)
     except Exception as exc:
         typer.echo(f"auth-service: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -109,7 +111,7 @@ def upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply migrations up to REVISION (default: head)."""
     from alembic import command
 
-    command.upgrade(_alembic_config(_database_url(_settings())), revision)
+    command.upgrade(_alembic_config(_database_url(_settings(), owner=True)), revision)
 
 
 @db_cli.command(context_settings={"ignore_unknown_options": True})
@@ -117,7 +119,7 @@ def downgrade(revision: Annotated[str, typer.Argument()] = "-1") -> None:
     """Roll back one step (default) or to REVISION ("base" undoes everything)."""
     from alembic import command
 
-    command.downgrade(_alembic_config(_database_url(_settings())), revision)
+    command.downgrade(_alembic_config(_database_url(_settings(), owner=True)), revision)
 
 
 @db_cli.command()
@@ -125,7 +127,7 @@ def current() -> None:
     """Show the revision the database is at."""
     from alembic import command
 
-    command.current(_alembic_config(_database_url(_settings())), verbose=True)
+    command.current(_alembic_config(_database_url(_settings(), owner=True)), verbose=True)
 
 
 @db_cli.command()
@@ -139,7 +141,7 @@ def check(revision: Annotated[str, typer.Argument()] = "head") -> None:
 
     from app.db.schema_check import check_schema, display_url
 
-    url = _database_url(_settings())
+    url = _database_url(_settings(), owner=True)
     try:
         report = check_schema(_alembic_config(url), url, revision)
     except (CommandError, ValueError) as exc:  # no such revision, or it names several
@@ -160,10 +162,13 @@ def prune(
     """Delete what retention no longer needs, in short batches, safe while serving.
 
     Keep --older-than above LOGIN_KNOWN_CLIENT_DAYS (30): a client whose last successful
-    login is pruned is no longer known to that account (docs/security.md).
+    login is pruned is no longer known to that account (docs/security.md). Audit events
+    are a step of their own, past AUDIT_RETENTION_DAYS (365), whatever --older-than says;
+    only the schema owner may delete them (MIGRATION_DATABASE_URL).
     """
     settings = _settings()
-    deleted = asyncio.run(_prune(settings, _database_url(settings), older_than, batch_size))
+    url = _database_url(settings, owner=True)
+    deleted = asyncio.run(_prune(settings, url, older_than, batch_size))
     for name, count in deleted.items():
         typer.echo(f"{name}: {count} deleted")
 
@@ -178,7 +183,12 @@ async def _prune(settings: Settings, url: str, days: float, batch_size: int) -> 
     await database.open()
     uow = database.unit_of_work()
     try:
-        return await prune(uow, older_than_days=days, batch_size=batch_size)
+        return await prune(
+            uow,
+            older_than_days=days,
+            audit_retention_days=settings.audit_retention_days,
+            batch_size=batch_size,
+        )
     finally:
         await uow.close()
         await database.close()
@@ -234,6 +244,40 @@ async def _create_user(
     try:
         service = UserService(hasher=PasswordHasher(rounds=settings.bcrypt_rounds))
         return await service.register(uow, email=email, password=password, full_name=full_name)
+    finally:
+        await uow.close()
+        await database.close()
+
+
+@users_cli.command("delete")
+def delete_user(email: str) -> None:
+    """Delete a user as DELETE /api/v1/users/me does (audit actor: none, via "cli"). Asks
+    nothing: run it only for the account you mean."""
+    settings = _settings()
+    url = _database_url(settings)
+    from app.core.errors import AppError
+
+    try:
+        user = asyncio.run(_delete_user(settings, url, email))
+    except AppError as exc:
+        typer.echo(f"auth-service: {exc.message}: {email}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"deleted user {user.id}")
+
+
+async def _delete_user(settings: Settings, url: str, email: str) -> User:
+    from pydantic import SecretStr
+
+    from app.db.database import Database
+    from app.services.account_deletion import AccountDeletionService
+
+    database = Database(
+        settings.model_copy(update={"database_url": SecretStr(url), "db_pool_min_size": 1})
+    )
+    await database.open()
+    uow = database.unit_of_work()
+    try:
+        return await AccountDeletionService().delete_by_email(uow, email=email)
     finally:
         await uow.close()
         await database.close()

@@ -29,6 +29,8 @@ from app.db.read_router import ReadRouteMetrics
 from app.db.replica_health import ReplicaHealthChecker
 from app.db.schema_head import migration_heads
 from app.db.urls import resolve_jwt_secret
+from app.services.account_deletion import AccountDeletionService
+from app.services.audit_trail import AuditTrailService
 from app.services.auth import AuthService, LoginPolicy
 from app.services.container import Services
 from app.services.discovery import DiscoveryService
@@ -100,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "users", "description": "Registration and the caller's own profile."},
             {"name": "health", "description": "Liveness and readiness probes."},
             {"name": "discovery", "description": "Keys and metadata for verifying our tokens."},
+            {"name": "admin", "description": "Administration: for users whose is_admin is set."},
         ],
         lifespan=lifespan,
     )
@@ -141,8 +144,9 @@ def _services(
         known_client_ttl=timedelta(days=settings.login_known_client_days),
         session_max_age=timedelta(days=settings.session_max_age_days),
     )
+    auth = AuthService(hasher=hasher, tokens=tokens, policy=policy)
     return Services(
-        auth=AuthService(hasher=hasher, tokens=tokens, policy=policy),
+        auth=auth,
         users=UserService(
             hasher=hasher,
             limit=RegistrationLimit(
@@ -158,6 +162,8 @@ def _services(
         discovery=DiscoveryService(
             keys=keys, issuer=settings.jwt_issuer, public_base_url=settings.public_base_url
         ),
+        account_deletion=AccountDeletionService(auth=auth),
+        audit_trail=AuditTrailService(),
         metrics=metrics,
     )
 

@@ -16,6 +16,8 @@ from app.core.metrics import Metrics
 from app.core.models import User
 from app.db.database import Database
 from app.db.uow import UnitOfWork
+from app.services.account_deletion import AccountDeletionService
+from app.services.audit_trail import AuditTrailService
 from app.services.auth import Authenticated, AuthService
 from app.services.container import Services
 from app.services.discovery import DiscoveryService
@@ -84,6 +86,10 @@ EmailVerificationServiceDep = Annotated[
 ReadinessServiceDep = Annotated[ReadinessService, Depends(_provide(lambda s: s.readiness))]
 DiscoveryServiceDep = Annotated[DiscoveryService, Depends(_provide(lambda s: s.discovery))]
 MetricsDep = Annotated[Metrics, Depends(_provide(lambda s: s.metrics))]
+AccountDeletionServiceDep = Annotated[
+    AccountDeletionService, Depends(_provide(lambda s: s.account_deletion))
+]
+AuditTrailServiceDep = Annotated[AuditTrailService, Depends(_provide(lambda s: s.audit_trail))]
 
 
 async def get_client_address(request: Request) -> str:

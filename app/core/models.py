@@ -52,6 +52,7 @@ class EndReason(StrEnum):
     REVOKED = "revoked"  # by its owner, through DELETE /users/me/sessions/{id}
     REPLAY = "replay"  # a spent refresh token came back: one of its holders is a thief
     PASSWORD_RESET = "password_reset"  # noqa: S105 (a reason, not a password)
+    DELETED = "deleted"  # the user was deleted (the row goes too, in the same transaction)
 
 
 class AuditEventType(StrEnum):
@@ -74,3 +75,16 @@ class AuditEventType(StrEnum):
 
 # What an event's details may hold: small flat facts, never a secret, never an email.
 AuditDetails = dict[str, str | int | bool | None]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One row of the audit trail, as an admin reads it."""
+
+    id: int
+    at: datetime
+    type: str
+    user_id: UUID | None
+    actor_id: UUID | None
+    address: str | None
+    details: AuditDetails

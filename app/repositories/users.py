@@ -76,6 +76,20 @@ WHERE id = $1
 RETURNING {_COLUMNS}
 """
 
+# Deletion's first statement: the user's row, locked like a password change locks it (so a
+# login, change or reset of this user queues behind it) but FOR NO KEY UPDATE, which lets a
+# refresh already running insert its token and finish; the sweep of sessions comes next.
+# With $2, only while the password hash is still the one the caller's password was checked
+# against (self-deletion): a password changed meanwhile refuses the deletion.
+LOCK_FOR_DELETION = f"""
+SELECT {_COLUMNS} FROM users
+WHERE id = $1 AND ($2::text IS NULL OR password_hash = $2)
+FOR NO KEY UPDATE
+"""
+# Sessions, refresh tokens and one-time tokens go with the row (ON DELETE CASCADE); login
+# attempts keep no user id (SET NULL) and are anonymised before (login_attempts.py).
+DELETE = "DELETE FROM users WHERE id = $1"
+
 EMAIL_TAKEN = "Email already registered"
 
 
@@ -143,3 +157,15 @@ class UserRepository(Repository):
         async with self._connection("users.mark_email_verified") as conn:
             row = await conn.fetchrow(MARK_EMAIL_VERIFIED, user_id)
         return _maybe_user(row)
+
+    async def lock_for_deletion(
+        self, user_id: UUID, *, verified_hash: str | None = None
+    ) -> User | None:
+        """The user, row-locked for deleting; None if gone (or no longer `verified_hash`)."""
+        async with self._connection("users.lock_for_deletion") as conn:
+            row = await conn.fetchrow(LOCK_FOR_DELETION, user_id, verified_hash)
+        return _maybe_user(row)
+
+    async def delete(self, user_id: UUID) -> None:
+        async with self._connection("users.delete") as conn:
+            await conn.execute(DELETE, user_id)
