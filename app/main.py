@@ -28,6 +28,7 @@ from app.db.read_router import ReadRouteMetrics
 from app.db.replica_health import ReplicaHealthChecker, ReplicaMetrics
 from app.db.schema_head import migration_heads
 from app.db.urls import resolve_jwt_secret
+from app.services.admin import AdminService
 from app.services.auth import AuthService, LoginPolicy
 from app.services.discovery import DiscoveryService
 from app.services.email_verification import EmailVerificationService
@@ -96,6 +97,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=[
             {"name": "auth", "description": "Logging in: tokens for an email and password."},
             {"name": "users", "description": "Registration and the caller's own profile."},
+            {
+                "name": "admin",
+                "description": (
+                    "Account administration, for users with `is_admin` (granted only from "
+                    "the command line: `auth-service users set-admin EMAIL`)."
+                ),
+            },
             {"name": "health", "description": "Liveness and readiness probes."},
             {"name": "discovery", "description": "Keys and metadata for verifying our tokens."},
         ],
@@ -129,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.auth_service = AuthService(hasher=hasher, tokens=tokens, policy=policy)
     app.state.session_service = SessionService()
+    app.state.admin_service = AdminService()
     app.state.discovery = DiscoveryService(
         keys=keys, issuer=settings.jwt_issuer, public_base_url=settings.public_base_url
     )

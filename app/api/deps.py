@@ -14,6 +14,7 @@ from app.core.logging import bind
 from app.core.metrics import Metrics
 from app.core.models import User
 from app.db.uow import UnitOfWork
+from app.services.admin import AdminService
 from app.services.auth import Authenticated, AuthService
 from app.services.discovery import DiscoveryService
 from app.services.email_verification import EmailVerificationService
@@ -49,6 +50,11 @@ async def get_auth_service(request: Request) -> AuthService:
 
 async def get_user_service(request: Request) -> UserService:
     service: UserService = request.app.state.user_service
+    return service
+
+
+async def get_admin_service(request: Request) -> AdminService:
+    service: AdminService = request.app.state.admin_service
     return service
 
 
@@ -93,6 +99,7 @@ ClientAddress = Annotated[str, Depends(get_client_address)]
 UserAgent = Annotated[str | None, Depends(get_user_agent)]
 Sessions = Annotated[SessionService, Depends(get_session_service)]
 Users = Annotated[UserService, Depends(get_user_service)]
+Admin = Annotated[AdminService, Depends(get_admin_service)]
 PasswordResets = Annotated[PasswordResetService, Depends(get_password_reset)]
 EmailVerifications = Annotated[EmailVerificationService, Depends(get_email_verification)]
 Readiness = Annotated[ReadinessService, Depends(get_readiness)]

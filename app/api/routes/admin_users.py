@@ -1,0 +1,83 @@
+"""Account administration for admins: list and read users, deactivate and activate them.
+No route here grants admin: that is the command line's (`auth-service users set-admin`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from app.api.deps import Admin, ClientAddress, CurrentAdmin, Uow
+from app.api.json_limits import LimitedJsonRoute
+from app.api.routes.responses import error_responses
+from app.api.schemas import EmailPrefix, PageCursor, UserOut, UserPageOut
+from app.core.models import Actor
+from app.services.admin import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
+
+
+@router.get(
+    "",
+    summary="List users",
+    description=(
+        "Users oldest first, in pages: pass a page's `next_cursor` as `cursor` for the next "
+        "one. Keyset paging, so users created meanwhile neither shift nor repeat a row. "
+        "`email` is a case-insensitive prefix of the normalised email (`%` and `_` match "
+        "themselves). A malformed cursor is a 422."
+    ),
+    responses=error_responses(401, 403, 503),
+)
+async def list_users(
+    _: CurrentAdmin,
+    uow: Uow,
+    admin: Admin,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[PageCursor | None, Query()] = None,
+    email: Annotated[EmailPrefix | None, Query(description="Email prefix")] = None,
+) -> UserPageOut:
+    page = await admin.list_users(uow, limit=limit, cursor=cursor, email_prefix=email)
+    return UserPageOut(
+        items=[UserOut.of(user) for user in page.users], next_cursor=page.next_cursor
+    )
+
+
+@router.get(
+    "/{user_id}",
+    summary="One user",
+    responses=error_responses(401, 403, 404, 503),
+)
+async def get_user(user_id: UUID, _: CurrentAdmin, uow: Uow, admin: Admin) -> UserOut:
+    return UserOut.of(await admin.get_user(uow, user_id=user_id))
+
+
+@router.post(
+    "/{user_id}/deactivate",
+    summary="Deactivate a user",
+    description=(
+        "Ends every session of the user in the same transaction: their access and refresh "
+        "tokens stop working on the next request, and their login gets 403. An admin "
+        "cannot deactivate their own account (409). Deactivating an inactive user changes "
+        "nothing."
+    ),
+    responses=error_responses(401, 403, 404, 409, 503),
+)
+async def deactivate_user(
+    user_id: UUID, caller: CurrentAdmin, uow: Uow, admin: Admin, address: ClientAddress
+) -> UserOut:
+    actor = Actor.admin(caller, address=address)
+    return UserOut.of(await admin.deactivate(uow, user_id=user_id, actor=actor))
+
+
+@router.post(
+    "/{user_id}/activate",
+    summary="Activate a user",
+    description="The user may log in again; no session ended by the deactivation comes back.",
+    responses=error_responses(401, 403, 404, 503),
+)
+async def activate_user(
+    user_id: UUID, caller: CurrentAdmin, uow: Uow, admin: Admin, address: ClientAddress
+) -> UserOut:
+    actor = Actor.admin(caller, address=address)
+    return UserOut.of(await admin.activate(uow, user_id=user_id, actor=actor))
