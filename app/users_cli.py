@@ -17,6 +17,7 @@ from app.core.models import Actor, User
 from app.core.settings import Settings
 
 if TYPE_CHECKING:  # imported when a command runs: `auth-service --help` stays quick
+    from app.core.cursors import Cursor
     from app.db.uow import UnitOfWork
     from app.services.admin import AdminService
 
@@ -115,13 +116,14 @@ def list_users(
     from app.services.admin import MAX_PAGE_SIZE, AdminService
 
     async def every_user(uow: UnitOfWork, settings: Settings) -> list[User]:
-        service, users, cursor = AdminService(), list[User](), None
+        service, users = AdminService(), list[User]()
+        cursor: Cursor | None = None
         while True:
             page = await service.list_users(
-                uow, limit=MAX_PAGE_SIZE, cursor=cursor, email_prefix=email
+                uow, limit=MAX_PAGE_SIZE, after=cursor, email_prefix=email
             )
             users += page.users
-            if (cursor := page.next_cursor) is None:
+            if (cursor := page.next) is None:
                 return users
 
     for line in user_table(_run(every_user)):

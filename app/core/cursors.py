@@ -30,19 +30,19 @@ class Cursor:
         return base64.urlsafe_b64encode(_LAYOUT.pack(micros, self.id.bytes)).decode()
 
     @classmethod
-    def decode(cls, text: str) -> Cursor:
-        """The cursor `text` encodes, or ValidationError (field "cursor", value not echoed)."""
+    def decode(cls, text: str, *, field: str = "cursor") -> Cursor:
+        """The cursor `text` encodes, or ValidationError naming `field` (value not echoed)."""
         if len(text) != CURSOR_CHARS:
-            raise _invalid()
+            raise _invalid(field)
         try:
             micros, raw_id = _LAYOUT.unpack(base64.urlsafe_b64decode(text.encode("ascii")))
             created_at = _EPOCH + timedelta(microseconds=micros)
         except (UnicodeEncodeError, binascii.Error, struct.error, OverflowError):
-            raise _invalid() from None
+            raise _invalid(field) from None
         if cls(created_at, UUID(bytes=raw_id)).encode() != text:  # one spelling per position
-            raise _invalid()
+            raise _invalid(field)
         return cls(created_at, UUID(bytes=raw_id))
 
 
-def _invalid() -> ValidationError:
-    return ValidationError(details=[{"field": "cursor", "message": "Not a valid cursor"}])
+def _invalid(field: str) -> ValidationError:
+    return ValidationError(details=[{"field": field, "message": "Not a valid cursor"}])

@@ -25,7 +25,7 @@ MAX_PAGE_SIZE = 100
 @dataclass(frozen=True, slots=True)
 class UserPage:
     users: list[User]
-    next_cursor: str | None  # None on the last page
+    next: Cursor | None  # where the next page starts; None on the last page
 
 
 class AdminService:
@@ -34,21 +34,20 @@ class AdminService:
         uow: UnitOfWork,
         *,
         limit: int = DEFAULT_PAGE_SIZE,
-        cursor: str | None = None,
+        after: Cursor | None = None,
         email_prefix: str | None = None,
     ) -> UserPage:
-        """One page in (created_at, id) order. Keyset, not OFFSET: users created while an
-        admin pages neither shift a page nor repeat a row (ValidationError: bad cursor)."""
-        after = Cursor.decode(cursor) if cursor else None
+        """One page in (created_at, id) order, after the cursor. Keyset, not OFFSET: users
+        created while an admin pages neither shift a page nor make one repeat a row."""
         users = await uow.users.list_page(
             limit=limit + 1,  # one more than asked tells whether another page follows
             after=None if after is None else (after.created_at, after.id),
             email_prefix=normalize_email_prefix(email_prefix or ""),
         )
         if len(users) <= limit:
-            return UserPage(users=users, next_cursor=None)
+            return UserPage(users=users, next=None)
         last = users[limit - 1]
-        return UserPage(users=users[:limit], next_cursor=Cursor(last.created_at, last.id).encode())
+        return UserPage(users=users[:limit], next=Cursor(last.created_at, last.id))
 
     async def get_user(self, uow: UnitOfWork, *, user_id: UUID) -> User:
         return _found(await uow.users.get_by_id(user_id))

@@ -4,7 +4,7 @@ prefix and its index, the changes, their events, and what a no-op leaves alone."
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -52,10 +52,10 @@ async def test_pages_follow_created_at_then_id(uow: UnitOfWork, admin: AdminServ
     expected = sorted(created, key=lambda user: (user.created_at, user.id))
     seen, cursor = [], None
     while True:
-        page = await admin.list_users(uow, limit=3, cursor=cursor)
+        page = await admin.list_users(uow, limit=3, after=cursor)
         assert len(page.users) <= 3
         seen += page.users
-        if (cursor := page.next_cursor) is None:
+        if (cursor := page.next) is None:
             break
     assert [user.id for user in seen] == [user.id for user in expected]
 
@@ -63,7 +63,7 @@ async def test_pages_follow_created_at_then_id(uow: UnitOfWork, admin: AdminServ
 async def test_the_last_full_page_has_no_cursor(uow: UnitOfWork, admin: AdminService) -> None:
     await create(uow, "a@example.com", "b@example.com")
     page = await admin.list_users(uow, limit=2)
-    assert len(page.users) == 2 and page.next_cursor is None
+    assert len(page.users) == 2 and page.next is None
 
 
 async def test_email_prefix_is_case_insensitive_and_literal(
@@ -107,11 +107,13 @@ async def test_prefix_filter_uses_the_prefix_index(
         assert "users_email_prefix_idx" in text, (mode, text)
 
 
-async def test_a_bad_cursor_is_a_validation_error(uow: UnitOfWork, admin: AdminService) -> None:
-    for cursor in ("nope", "x" * 32, "é" * 32, "!" * 32):
+def test_a_cursor_round_trips_and_a_bad_one_is_a_validation_error() -> None:
+    cursor = Cursor(datetime(2026, 12, 2, 13, 0, 0, 123456, tzinfo=UTC), uuid4())
+    assert Cursor.decode(cursor.encode()) == cursor
+    for text in ("nope", "x" * 32, "é" * 32, "!" * 32, cursor.encode() + "A", ""):
         with pytest.raises(ValidationError) as raised:
-            await admin.list_users(uow, cursor=cursor)
-        assert raised.value.details == [{"field": "cursor", "message": "Not a valid cursor"}]
+            Cursor.decode(text, field="query.cursor")
+        assert raised.value.details == [{"field": "query.cursor", "message": "Not a valid cursor"}]
 
 
 async def test_deactivation_ends_sessions_and_records_the_actor(

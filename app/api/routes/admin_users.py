@@ -12,6 +12,7 @@ from app.api.deps import Admin, ClientAddress, CurrentAdmin, Uow
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
 from app.api.schemas import EmailPrefix, PageCursor, UserOut, UserPageOut
+from app.core.cursors import Cursor
 from app.core.models import Actor
 from app.services.admin import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
@@ -37,9 +38,11 @@ async def list_users(
     cursor: Annotated[PageCursor | None, Query()] = None,
     email: Annotated[EmailPrefix | None, Query(description="Email prefix")] = None,
 ) -> UserPageOut:
-    page = await admin.list_users(uow, limit=limit, cursor=cursor, email_prefix=email)
+    after = None if cursor is None else Cursor.decode(cursor, field="query.cursor")
+    page = await admin.list_users(uow, limit=limit, after=after, email_prefix=email)
     return UserPageOut(
-        items=[UserOut.of(user) for user in page.users], next_cursor=page.next_cursor
+        items=[UserOut.of(user) for user in page.users],
+        next_cursor=None if page.next is None else page.next.encode(),
     )
 
 
