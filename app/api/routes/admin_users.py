@@ -49,6 +49,7 @@ async def list_users(
 @router.get(
     "/{user_id}",
     summary="One user",
+    description="The user with this id: 404 for an unknown id, 422 for one that is no UUID.",
     responses=error_responses(401, 403, 404, 503),
 )
 async def get_user(user_id: UUID, _: CurrentAdmin, uow: Uow, admin: Admin) -> UserOut:
