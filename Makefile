@@ -5,6 +5,11 @@
 # so; an operator's APP_ENV=production in the environment still wins.
 export APP_ENV ?= development
 
+# Python writes bytecode by default; an environment that turns it off makes every run
+# recompile the app, the tests (pytest's assertion rewriting) and the alembic scripts, in
+# each test worker: seconds per run (docs/testing.md). The caches are git-ignored.
+unexport PYTHONDONTWRITEBYTECODE
+
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -27,8 +32,14 @@ run: $(STAMP)
 	$(BIN)/auth-service db upgrade
 	$(BIN)/auth-service serve --host $(HOST) --port $(PORT)
 
+# Two workers (pytest-xdist), each with a PostgreSQL cluster of its own; tests that share the
+# replica run on one worker (the xdist_group set in tests/conftest.py). PYTEST_WORKERS=0 runs
+# in this process only (docs/testing.md).
+PYTEST_WORKERS ?= 2
+XDIST := -n $(PYTEST_WORKERS) --dist loadgroup
+
 test: $(STAMP) lint
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
 
 # The in-process savepoint tests only: no cluster, process, browser, timing or slow test
 # (the markers in pyproject.toml; docs/testing.md). For the edit-test loop; `make test` is the gate.

@@ -32,6 +32,18 @@ from tests.support.smtp import MailCatcher
 # The app defaults to production; the suite says what it is (subprocesses inherit this).
 os.environ["APP_ENV"] = "test"
 
+# Session fixtures that are costly to start, and the xdist group whose tests share them: under
+# `make test` (pytest-xdist, --dist loadgroup) those tests run on one worker, so the replica
+# and its primary start once per run, not once per worker.
+SHARED_ON_ONE_WORKER = {"replicated": "replica"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, group in SHARED_ON_ONE_WORKER.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(group))
+
 
 @pytest.fixture(scope="session")
 def server_url() -> Iterator[str]:

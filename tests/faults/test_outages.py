@@ -113,19 +113,14 @@ async def test_sigterm_lets_in_flight_requests_finish_and_closes_pools(
     )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            for _ in range(200):
-                try:
-                    if (await client.get("/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.05)
+            await _until_healthy(client, server)
             credentials = {"email": "grace@example.com", "password": TEST_PASSWORD}
             assert (await client.post("/api/v1/users", json=credentials)).status_code == 201
             in_flight = [
                 asyncio.create_task(client.post("/api/v1/auth/login", json=credentials))
                 for _ in range(6)
             ]
-            await asyncio.sleep(0.15)  # the logins are hashing now
+            await _until_logins_started(own_database, len(in_flight))
             server.send_signal(signal.SIGTERM)
             responses = await asyncio.gather(*in_flight)
         assert [r.status_code for r in responses] == [200] * 6
@@ -146,6 +141,35 @@ async def test_sigterm_lets_in_flight_requests_finish_and_closes_pools(
     finally:
         await connection.close()
     assert left == 0
+
+
+async def _until_logins_started(database_url: str, count: int) -> None:
+    """Until the server has begun every login (each records its attempt before it hashes):
+    a fixed sleep assumed they had, and under load some had not even connected when SIGTERM
+    came, so they were refused rather than finished."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        deadline = time.monotonic() + 30
+        while await connection.fetchval("SELECT count(*) FROM login_attempts") < count:
+            assert time.monotonic() < deadline, "the logins never reached the server"
+            await asyncio.sleep(0.01)
+    finally:
+        await connection.close()
+
+
+async def _until_healthy(client: httpx.AsyncClient, server: subprocess.Popen[str]) -> None:
+    """Start-up takes what it takes on a loaded machine: a deadline, not a count of tries
+    (200 tries of 50 ms ran out at load 12 and the test failed on a server still starting)."""
+    deadline = time.monotonic() + 60
+    while True:
+        assert server.poll() is None, "the server exited during start-up"
+        assert time.monotonic() < deadline, "the server did not start"
+        try:
+            if (await client.get("/health")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.05)
 
 
 async def test_concurrent_last_login_updates_all_land(own_database: str) -> None:
