@@ -62,7 +62,7 @@ def serve(
     import uvicorn
 
     from app.core.logging import configure_logging
-    from app.core.metrics import prepare_multiprocess_dir, remove_dir
+    from app.core.multiprocess_dir import prepare_multiprocess_dir, remove_dir
     from app.db.urls import resolve_jwt_secret
 
     settings = _settings(needs_secret=True)

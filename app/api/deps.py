@@ -1,9 +1,10 @@
-"""FastAPI dependencies: the request's unit of work and the authenticated user."""
+"""FastAPI dependencies: the request's unit of work, the authenticated user, and each
+service of the container, named by what it gives (`UserServiceDep`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -16,12 +17,15 @@ from app.core.models import User
 from app.db.uow import UnitOfWork
 from app.services.admin import AdminService
 from app.services.auth import Authenticated, AuthService
+from app.services.container import Services
 from app.services.discovery import DiscoveryService
 from app.services.email_verification import EmailVerificationService
 from app.services.password_reset import PasswordResetService
 from app.services.readiness import ReadinessService
 from app.services.sessions import SessionService
 from app.services.users import UserService
+
+T = TypeVar("T")
 
 # auto_error=False: a missing token becomes our AuthenticationError envelope.
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -41,46 +45,36 @@ async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
 Uow = Annotated[UnitOfWork, Depends(get_uow, scope="function")]
 
 
-# `async def` although nothing is awaited: FastAPI runs a plain `def` dependency in a worker
-# thread, a hop that cost a third of GET /users/me's CPU (docs/performance.md).
-async def get_auth_service(request: Request) -> AuthService:
-    service: AuthService = request.app.state.auth_service
-    return service
+def services_of(request: Request) -> Services:
+    """The app's service container (app/services/container.py), built once in create_app."""
+    services: Services = request.app.state.services
+    return services
 
 
-async def get_user_service(request: Request) -> UserService:
-    service: UserService = request.app.state.user_service
-    return service
+def _provide(pick: Callable[[Services], T]) -> Callable[[Request], Awaitable[T]]:
+    """A dependency giving one member of the container. `async def` although nothing is
+    awaited: FastAPI runs a plain `def` dependency in a worker thread, a hop that cost a
+    third of GET /users/me's CPU (docs/performance.md)."""
+
+    async def provide(request: Request) -> T:
+        return pick(request.app.state.services)
+
+    return provide
 
 
-async def get_admin_service(request: Request) -> AdminService:
-    service: AdminService = request.app.state.admin_service
-    return service
-
-
-async def get_password_reset(request: Request) -> PasswordResetService:
-    service: PasswordResetService = request.app.state.password_reset
-    return service
-
-
-async def get_email_verification(request: Request) -> EmailVerificationService:
-    service: EmailVerificationService = request.app.state.email_verification
-    return service
-
-
-async def get_session_service(request: Request) -> SessionService:
-    service: SessionService = request.app.state.session_service
-    return service
-
-
-async def get_readiness(request: Request) -> ReadinessService:
-    service: ReadinessService = request.app.state.readiness
-    return service
-
-
-async def get_metrics(request: Request) -> Metrics:
-    metrics: Metrics = request.app.state.metrics
-    return metrics
+AuthServiceDep = Annotated[AuthService, Depends(_provide(lambda s: s.auth))]
+UserServiceDep = Annotated[UserService, Depends(_provide(lambda s: s.users))]
+AdminServiceDep = Annotated[AdminService, Depends(_provide(lambda s: s.admin))]
+SessionServiceDep = Annotated[SessionService, Depends(_provide(lambda s: s.sessions))]
+PasswordResetServiceDep = Annotated[
+    PasswordResetService, Depends(_provide(lambda s: s.password_reset))
+]
+EmailVerificationServiceDep = Annotated[
+    EmailVerificationService, Depends(_provide(lambda s: s.email_verification))
+]
+ReadinessServiceDep = Annotated[ReadinessService, Depends(_provide(lambda s: s.readiness))]
+DiscoveryServiceDep = Annotated[DiscoveryService, Depends(_provide(lambda s: s.discovery))]
+MetricsDep = Annotated[Metrics, Depends(_provide(lambda s: s.metrics))]
 
 
 async def get_client_address(request: Request) -> str:
@@ -94,16 +88,8 @@ async def get_user_agent(request: Request) -> str | None:
     return request.headers.get("user-agent")
 
 
-Auth = Annotated[AuthService, Depends(get_auth_service)]
 ClientAddress = Annotated[str, Depends(get_client_address)]
 UserAgent = Annotated[str | None, Depends(get_user_agent)]
-Sessions = Annotated[SessionService, Depends(get_session_service)]
-Users = Annotated[UserService, Depends(get_user_service)]
-Admin = Annotated[AdminService, Depends(get_admin_service)]
-PasswordResets = Annotated[PasswordResetService, Depends(get_password_reset)]
-EmailVerifications = Annotated[EmailVerificationService, Depends(get_email_verification)]
-Readiness = Annotated[ReadinessService, Depends(get_readiness)]
-AppMetrics = Annotated[Metrics, Depends(get_metrics)]
 
 
 def identify(user: User) -> None:
@@ -118,8 +104,7 @@ async def get_current_session(
     than solved as a dependency of its own (each solved dependency costs per request)."""
     if not token:
         raise AuthenticationError("Not authenticated")
-    auth: AuthService = request.app.state.auth_service
-    authenticated = await auth.authenticate(uow, token)
+    authenticated = await services_of(request).auth.authenticate(uow, token)
     identify(authenticated.user)
     return authenticated
 
@@ -146,11 +131,3 @@ async def get_current_admin(
 CurrentSession = Annotated[Authenticated, Depends(get_current_session)]
 CurrentUser = Annotated[User, Depends(get_current_user)]
 CurrentAdmin = Annotated[User, Depends(get_current_admin)]
-
-
-async def get_discovery(request: Request) -> DiscoveryService:
-    service: DiscoveryService = request.app.state.discovery
-    return service
-
-
-Discovery = Annotated[DiscoveryService, Depends(get_discovery)]

@@ -17,12 +17,9 @@ numbers stay exact without another moving part.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 from prometheus_client import (
@@ -240,28 +237,26 @@ class Metrics:
             multiprocess.mark_process_dead(os.getpid(), self.multiprocess_dir)  # type: ignore[no-untyped-call]
 
 
-def prepare_multiprocess_dir(workers: int) -> Path | None:
-    """Set up PROMETHEUS_MULTIPROC_DIR for the workers about to start.
+class ReplicaMetrics:
+    """Replica lag and health as Prometheus gauges, labelled like the pool metrics (written
+    by the replica health checker, app/db/replica_health.py)."""
 
-    An operator's directory is emptied of a previous run's files (stale counters would
-    otherwise be summed in); with several workers and none set, a fresh temporary one is
-    made. Must run before the workers import prometheus_client. Returns a directory the
-    caller should remove when it made it.
-    """
-    existing = os.environ.get(MULTIPROC_ENV)
-    if existing:
-        directory = Path(existing)
-        directory.mkdir(parents=True, exist_ok=True)
-        for stale in directory.glob("*.db"):
-            stale.unlink()
-        return None
-    if workers <= 1:
-        return None
-    created = Path(tempfile.mkdtemp(prefix="auth-service-metrics-"))
-    os.environ[MULTIPROC_ENV] = str(created)
-    return created
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.lag = Gauge(
+            "db_replica_lag_seconds",
+            "How far the replica's replayed WAL is behind the primary (NaN when unreachable).",
+            ["pool"],
+            registry=registry,
+            multiprocess_mode="livemax",  # several workers: the worst lag any of them sees
+        )
+        self.healthy = Gauge(
+            "db_replica_healthy",
+            "1 when the replica takes reads: reachable, in recovery, lag within the limit.",
+            ["pool"],
+            registry=registry,
+            multiprocess_mode="livemin",  # several workers: 1 only while every worker reads it
+        )
 
-
-def remove_dir(path: Path | None) -> None:
-    if path is not None:
-        shutil.rmtree(path, ignore_errors=True)
+    def record(self, pool: str, *, lag_seconds: float, healthy: bool) -> None:
+        self.lag.labels(pool=pool).set(lag_seconds)
+        self.healthy.labels(pool=pool).set(1 if healthy else 0)

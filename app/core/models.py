@@ -24,9 +24,9 @@ class User:
 
 
 class LoginOutcome(StrEnum):
-    """How a login attempt ended; 'pending' while the password is being checked."""
+    """How a login attempt ended. Until it ends its row says 'pending', written by the
+    repository's INSERT only, never set from here."""
 
-    PENDING = "pending"
     FAILURE = "failure"
     LOCKED = "locked"
     INACTIVE = "inactive"

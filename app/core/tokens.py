@@ -72,9 +72,10 @@ class TokenCodec:
         self._verified: dict[str, tuple[AccessClaims, int]] = {}
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> TokenCodec:
+    def from_settings(cls, settings: Settings, *, keys: KeyRing | None = None) -> TokenCodec:
+        """`keys`: a ring already built from these settings (create_app builds it once)."""
         return cls(
-            keys=settings.token_keys(),
+            keys=keys or settings.token_keys(),
             expires_minutes=settings.jwt_expires_minutes,
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,

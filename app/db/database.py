@@ -11,7 +11,7 @@ import asyncpg
 from app.core.metrics import Metrics
 from app.core.settings import Settings
 from app.db import pooler
-from app.db.monitor import DatabaseHooks, DatabaseMonitor
+from app.db.monitor import DatabaseMonitor, PoolAccess
 from app.db.read_router import ReadRouteMetrics, ReadRouter
 from app.db.replicas import Replica, ReplicaSet
 from app.db.uow import UnitOfWork
@@ -28,6 +28,9 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
     pass one on. Anything that starts using session state (SET without LOCAL, LISTEN,
     session advisory locks) must undo it itself.
     """
+
+
+_PLAIN_ACCESS = PoolAccess()
 
 
 class Database:
@@ -47,11 +50,10 @@ class Database:
         self._read_metrics = read_metrics
         self._router = ReadRouter(self.replicas)
         self._transaction_setup = pooler.transaction_setup(settings)
-        self._hooks = DatabaseHooks()
+        self._monitor: DatabaseMonitor | None = None
         if metrics is not None:
-            self._hooks = DatabaseMonitor(
+            self._monitor = DatabaseMonitor(
                 metrics,
-                self.pools,
                 slow_query_ms=settings.db_slow_query_ms,
                 hold_warn_seconds=settings.db_connection_hold_warn_seconds,
             )
@@ -111,6 +113,7 @@ class Database:
             self.pool,
             acquire_timeout=self._settings.db_acquire_timeout_seconds,
             router=self._router or None,
-            hooks=self._hooks,
+            access=self._monitor or _PLAIN_ACCESS,
+            observer=self._monitor,
             transaction_setup=self._transaction_setup,
         )

@@ -1,14 +1,14 @@
-"""What the unit of work and the repositories report while they use the database.
+"""How the unit of work takes connections from the pools, and what it reports meanwhile.
 
-`DatabaseHooks` does the plain thing (acquire, release, report nothing): the CLI and tests
+`PoolAccess` does the plain thing (acquire and release, report nothing): the CLI and tests
 that build a unit of work by hand get it. `DatabaseMonitor` adds the metrics and the two
-log lines an operator needs: a slow query, and a connection held suspiciously long.
+log lines an operator needs: a slow query, and a connection held suspiciously long; it is
+also the repositories' QueryObserver.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from time import perf_counter
 
@@ -21,20 +21,17 @@ from app.core.metrics import Metrics, PoolSeries
 logger = get_logger("app.db")
 
 
-class DatabaseHooks:
-    async def acquire(self, pool: asyncpg.Pool, *, timeout_seconds: float) -> asyncpg.Connection:
+class PoolAccess:
+    async def acquire(
+        self, pool: asyncpg.Pool, *, name: str, timeout_seconds: float
+    ) -> asyncpg.Connection:
+        """A connection from `pool`, which the metrics call `name` ("primary", "replica-0")."""
         return await pool.acquire(timeout=timeout_seconds)
 
     async def release(
         self, pool: asyncpg.Pool, connection: asyncpg.Connection, *, timeout_seconds: float
     ) -> None:
         await pool.release(connection, timeout=timeout_seconds)
-
-    def query_finished(self, operation: str, seconds: float) -> None:
-        """A repository call ran for `seconds` (from having its connection to returning)."""
-
-    def query_failed(self, operation: str, error: AppError) -> None:
-        """A repository call ended in `error` (already translated to a domain error)."""
 
 
 @dataclass(slots=True)
@@ -44,26 +41,16 @@ class _Hold:
     watch: asyncio.TimerHandle | None
 
 
-class DatabaseMonitor(DatabaseHooks):
-    def __init__(
-        self,
-        metrics: Metrics,
-        pools: Callable[[], Mapping[str, asyncpg.Pool]],
-        *,
-        slow_query_ms: int,
-        hold_warn_seconds: float,
-    ) -> None:
+class DatabaseMonitor(PoolAccess):
+    def __init__(self, metrics: Metrics, *, slow_query_ms: int, hold_warn_seconds: float) -> None:
         self._metrics = metrics
-        self._pools = pools  # Database.pools: names pools for the labels
         self._slow_seconds = slow_query_ms / 1000 if slow_query_ms > 0 else None
         self._hold_warn_seconds = hold_warn_seconds if hold_warn_seconds > 0 else None
         self._holds: dict[int, _Hold] = {}  # id(connection) -> its hold, while held
 
-    def _name_of(self, pool: asyncpg.Pool) -> str:
-        return next((name for name, p in self._pools().items() if p is pool), "unknown")
-
-    async def acquire(self, pool: asyncpg.Pool, *, timeout_seconds: float) -> asyncpg.Connection:
-        name = self._name_of(pool)
+    async def acquire(
+        self, pool: asyncpg.Pool, *, name: str, timeout_seconds: float
+    ) -> asyncpg.Connection:
         series = self._metrics.pool(name)
         series.waiting.inc()
         started = perf_counter()
@@ -104,6 +91,7 @@ class DatabaseMonitor(DatabaseHooks):
         logger.warning("connection held too long", pool=pool, held_seconds=self._hold_warn_seconds)
 
     def query_finished(self, operation: str, seconds: float) -> None:
+        """A repository call ran for `seconds` (from having its connection to returning)."""
         series = self._metrics.operation(operation)
         series.seconds.observe(seconds)
         if self._slow_seconds is not None and seconds >= self._slow_seconds:
@@ -111,4 +99,5 @@ class DatabaseMonitor(DatabaseHooks):
             logger.warning("slow query", operation=operation, duration_ms=round(seconds * 1000, 1))
 
     def query_failed(self, operation: str, error: AppError) -> None:
+        """A repository call ended in `error` (already translated to a domain error)."""
         self._metrics.query_errors.labels(operation, type(error).__name__).inc()

@@ -24,8 +24,8 @@ from collections import deque
 from dataclasses import dataclass
 
 import asyncpg
-from prometheus_client import CollectorRegistry, Gauge
 
+from app.core.metrics import ReplicaMetrics
 from app.core.settings import Settings
 from app.db import pooler
 from app.db.replicas import Replica, ReplicaSet
@@ -42,30 +42,6 @@ _PROBE_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
 )
-
-
-class ReplicaMetrics:
-    """Replica lag and health as Prometheus gauges, labelled like the pool metrics."""
-
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.lag = Gauge(
-            "db_replica_lag_seconds",
-            "How far the replica's replayed WAL is behind the primary (NaN when unreachable).",
-            ["pool"],
-            registry=registry,
-            multiprocess_mode="livemax",  # several workers: the worst lag any of them sees
-        )
-        self.healthy = Gauge(
-            "db_replica_healthy",
-            "1 when the replica takes reads: reachable, in recovery, lag within the limit.",
-            ["pool"],
-            registry=registry,
-            multiprocess_mode="livemin",  # several workers: 1 only while every worker reads it
-        )
-
-    def record(self, replica: Replica) -> None:
-        self.lag.labels(pool=replica.name).set(replica.lag_seconds)
-        self.healthy.labels(pool=replica.name).set(1 if replica.healthy else 0)
 
 
 @dataclass(slots=True)
@@ -236,4 +212,6 @@ class ReplicaHealthChecker:
         replica.healthy = healthy
         replica.lag_seconds = lag
         if self._metrics is not None:
-            self._metrics.record(replica)
+            self._metrics.record(
+                replica.name, lag_seconds=replica.lag_seconds, healthy=replica.healthy
+            )

@@ -2,29 +2,27 @@
 
 It acquires a pooled connection on first use only, shares it with every repository
 (`uow.users`), nests transactions as savepoints, and always gives the connection back.
-
-With replicas configured it also routes reads: a read marked `replica_ok` goes to the next
-healthy replica that has replayed the session's last write (`reads_after`, see
-app/db/read_router.py), until the request uses the primary for anything; from then on every
-read goes to the primary, so a request sees its own writes and never reads older data after
-newer. A request holds at most one connection per pool (one replica, the primary).
+With replicas configured, a read marked `replica_ok` goes through the request's
+`ReplicaReads` (app/db/read_router.py), which routes it and retries it on the primary; any
+use of the primary here pins the request there. A request holds at most one connection per
+pool (one replica, the primary).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 import anyio
 import asyncpg
 
-from app.core.errors import DatabaseError, DatabaseUnavailableError
+from app.core.database_errors import database_errors
 from app.core.logging import get_logger
-from app.db.monitor import DatabaseHooks
-from app.db.read_router import ReadRouter
-from app.db.replicas import Replica
+from app.db.monitor import PoolAccess
+from app.db.read_router import ReadRouter, ReplicaReads
 from app.repositories.audit_events import AuditEventRepository
-from app.repositories.base import database_errors
+from app.repositories.base import Acquire, QueryObserver, Unobserved
 from app.repositories.login_attempts import LoginAttemptRepository
 from app.repositories.mail_outbox import MailOutboxRepository
 from app.repositories.one_time_tokens import OneTimeTokenRepository
@@ -35,6 +33,8 @@ from app.repositories.sessions import SessionRepository
 from app.repositories.users import UserRepository
 
 logger = get_logger("app.db")
+
+T = TypeVar("T")
 
 WAL_INSERT_POSITION = "SELECT pg_current_wal_insert_lsn()"
 
@@ -47,30 +47,33 @@ class UnitOfWork:
         acquire_timeout: float,
         connection: asyncpg.Connection | None = None,
         router: ReadRouter | None = None,
-        hooks: DatabaseHooks | None = None,
+        access: PoolAccess | None = None,
+        observer: QueryObserver | None = None,
         transaction_setup: str | None = None,
     ) -> None:
         self._pool = pool
-        self._hooks = hooks or DatabaseHooks()  # the app's DatabaseMonitor: metrics, leak watch
+        self._access = access or PoolAccess()  # the app's DatabaseMonitor: metrics, leak watch
         self._acquire_timeout = acquire_timeout
         # A connection handed in (tests) is borrowed: it is never released here.
         self._connection = connection
         self._owns_connection = False
-        self._router = router
-        self._replica: tuple[Replica, asyncpg.Connection] | None = None
-        self._primary_only = router is None  # set for good once the primary serves us
-        self._read_after: int | None = None
+        self._replica_reads = (
+            None
+            if router is None
+            else ReplicaReads(router, self._access, acquire_timeout=acquire_timeout)
+        )
         # Run after each outermost BEGIN (SET LOCAL timeouts behind PgBouncer: app/db/pooler.py).
         self._transaction_setup = transaction_setup
-        self.users = UserRepository(self, self._hooks)
-        self.login_attempts = LoginAttemptRepository(self, self._hooks)
-        self.refresh_tokens = RefreshTokenRepository(self, self._hooks)
-        self.sessions = SessionRepository(self, self._hooks)
-        self.schema = SchemaRepository(self, self._hooks)
-        self.one_time_tokens = OneTimeTokenRepository(self, self._hooks)
-        self.mail_outbox = MailOutboxRepository(self, self._hooks)
-        self.registration_attempts = RegistrationAttemptRepository(self, self._hooks)
-        self.audit_events = AuditEventRepository(self, self._hooks)
+        observer = observer or Unobserved()
+        self.users = UserRepository(self, observer)
+        self.login_attempts = LoginAttemptRepository(self, observer)
+        self.refresh_tokens = RefreshTokenRepository(self, observer)
+        self.sessions = SessionRepository(self, observer)
+        self.schema = SchemaRepository(self, observer)
+        self.one_time_tokens = OneTimeTokenRepository(self, observer)
+        self.mail_outbox = MailOutboxRepository(self, observer)
+        self.registration_attempts = RegistrationAttemptRepository(self, observer)
+        self.audit_events = AuditEventRepository(self, observer)
 
     @classmethod
     def borrowing(cls, connection: asyncpg.Connection) -> UnitOfWork:
@@ -84,7 +87,8 @@ class UnitOfWork:
     def reads_after(self, position: int | None) -> None:
         """This request's replica-safe reads need a replica that has replayed WAL `position`
         (the session's last write); None: any healthy replica will do."""
-        self._read_after = position
+        if self._replica_reads is not None:
+            self._replica_reads.reads_after(position)
 
     async def wal_position(self) -> int | None:
         """Where the primary's WAL ends now, for a session to carry after its write; None
@@ -95,7 +99,7 @@ class UnitOfWork:
         insert position, not the flushed one: with synchronous_commit off the commit may
         not be flushed yet, and a replica reaching this position has the commit all the same.
         """
-        if self._router is None:
+        if self._replica_reads is None:
             return None
         connection = await self.connection()
         with database_errors("wal_position"):
@@ -103,64 +107,30 @@ class UnitOfWork:
         return position
 
     async def connection(self, *, replica_ok: bool = False) -> asyncpg.Connection:
-        # replica_ok marks a read the caller accepts from a replica; with no replica
-        # configured every read goes to the primary.
-        if replica_ok and not self._primary_only:
-            replica_connection = await self._replica_connection()
+        """The request's connection: the primary's, or with `replica_ok` (a read the caller
+        accepts from a replica) the replica's while the request is not pinned to the primary.
+        """
+        if replica_ok and self._replica_reads is not None:
+            replica_connection = await self._replica_reads.connection()
             if replica_connection is not None:
                 return replica_connection
-        # Any use of the primary (a write, a transaction, a read that must be fresh) may have
-        # changed or seen data a replica has not replayed yet: later reads stay here.
-        self._primary_only = True
+        if self._replica_reads is not None:
+            self._replica_reads.pinned = True
         if self._connection is None:
             if self._pool is None:
                 raise RuntimeError("unit of work is closed")
             with database_errors("pool.acquire"):
-                self._connection = await self._hooks.acquire(
-                    self._pool, timeout_seconds=self._acquire_timeout
+                self._connection = await self._access.acquire(
+                    self._pool, name="primary", timeout_seconds=self._acquire_timeout
                 )
             self._owns_connection = True
         return self._connection
 
-    async def _replica_connection(self) -> asyncpg.Connection | None:
-        """This request's replica connection, acquired on first use; None when no replica
-        is healthy or the chosen one cannot be reached (the read goes to the primary)."""
-        if self._replica is not None:
-            return self._replica[1]
-        assert self._router is not None  # _primary_only is set when there are none
-        replica = self._router.replica_for(self._read_after)
-        if replica is None:
-            return None
-        try:
-            with database_errors(f"{replica.name}.acquire"):
-                connection = await self._hooks.acquire(
-                    replica.pool, timeout_seconds=self._acquire_timeout
-                )
-        except DatabaseError:
-            replica.mark_down()
-            return None
-        self._replica = (replica, connection)
-        return connection
-
-    def replica_failed(self, connection: asyncpg.Connection, error: DatabaseError) -> bool:
-        """Whether `connection` was this request's replica: if so, the request moves to the
-        primary for good (the caller retries its read there) and an unreachable replica
-        takes no more reads until the health check finds it up."""
-        if self._replica is None or self._replica[1] is not connection:
-            return False
-        if isinstance(error, DatabaseUnavailableError):
-            self._replica[0].mark_down()
-        self._primary_only = True
-        return True
-
-    def replica_missed(self, connection: asyncpg.Connection) -> bool:
-        """Whether `connection` was this request's replica, which found nothing: it may
-        just not have replayed the row yet, so the request moves to the primary for good
-        and the caller asks there before answering "not found"."""
-        if self._replica is None or self._replica[1] is not connection:
-            return False
-        self._primary_only = True
-        return True
+    async def replica_first(self, attempt: Callable[[Acquire], Awaitable[T]]) -> T:
+        """A repository's replica-safe read: routed, and retried, by the read router."""
+        if self._replica_reads is None:
+            return await attempt(self.connection)
+        return await self._replica_reads.read(attempt, primary=self.connection)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
@@ -180,7 +150,7 @@ class UnitOfWork:
 
         Refused inside a transaction: that would silently end it.
         """
-        await self._release_replica()
+        await self._release_replica_reads()
         connection = self._connection
         if connection is None or not self._owns_connection:
             return  # nothing held, or a borrowed connection that is not ours to give back
@@ -195,14 +165,14 @@ class UnitOfWork:
         release rolls back a transaction left open (Connection.reset does, whatever the pool's
         `reset` hook; ours, `_keep_session` in database.py, adds nothing).
         """
-        await self._release_replica()
+        await self._release_replica_reads()
         connection, self._connection = self._connection, None
         if connection is None or not self._owns_connection or self._pool is None:
             return
         self._owns_connection = False
         with anyio.CancelScope(shield=True):
             try:
-                await self._hooks.release(
+                await self._access.release(
                     self._pool, connection, timeout_seconds=self._acquire_timeout
                 )
             except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError):
@@ -211,15 +181,6 @@ class UnitOfWork:
                 # stands, rather than turning into a 500 at the last moment.
                 logger.warning("connection release failed; connection discarded", exc_info=True)
 
-    async def _release_replica(self) -> None:
-        replica, self._replica = self._replica, None
-        if replica is None:
-            return
-        with anyio.CancelScope(shield=True):
-            try:
-                with database_errors(f"{replica[0].name}.release"):
-                    await self._hooks.release(
-                        replica[0].pool, replica[1], timeout_seconds=self._acquire_timeout
-                    )
-            except DatabaseError:
-                pass  # asyncpg has terminated it; the request's reads already got their answer
+    async def _release_replica_reads(self) -> None:
+        if self._replica_reads is not None:
+            await self._replica_reads.release()

@@ -207,7 +207,7 @@ async def test_a_session_is_never_left_idle_in_transaction(
 
 
 def served_by(application: FastAPI) -> dict[str, float]:
-    registry = application.state.metrics.registry
+    registry = application.state.services.metrics.registry
     return {
         pool: registry.get_sample_value("db_pool_acquire_seconds_count", {"pool": pool}) or 0.0
         for pool in ("primary", "replica-0")

@@ -32,7 +32,7 @@ class Reads:
     """Where one request's replica-safe read went, from the app's own counters."""
 
     def __init__(self, application: FastAPI) -> None:
-        self._registry = application.state.metrics.registry
+        self._registry = application.state.services.metrics.registry
         self._before = self._now()
 
     def _now(self) -> dict[str, float]:

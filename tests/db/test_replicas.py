@@ -12,9 +12,10 @@ import asyncpg
 import pytest
 from prometheus_client import CollectorRegistry
 
+from app.core.metrics import ReplicaMetrics
 from app.core.passwords import PasswordHasher
 from app.db.database import Database
-from app.db.replica_health import ReplicaHealthChecker, ReplicaMetrics
+from app.db.replica_health import ReplicaHealthChecker
 from app.services.users import UserService
 from tests.support.polling import eventually
 from tests.support.replication import (

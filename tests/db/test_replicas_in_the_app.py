@@ -22,7 +22,7 @@ pytestmark = pytest.mark.cluster
 
 
 def metrics_text(application: FastAPI) -> str:
-    return generate_latest(application.state.metrics.registry).decode()
+    return generate_latest(application.state.services.metrics.registry).decode()
 
 
 async def until_metric(application: FastAPI, line: str) -> None:

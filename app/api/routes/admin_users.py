@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import Admin, ClientAddress, CurrentAdmin, Uow
+from app.api.deps import AdminServiceDep, ClientAddress, CurrentAdmin, Uow
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
 from app.api.schemas import EmailPrefix, PageCursor, UserOut, UserPageOut
@@ -33,7 +33,7 @@ router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
 async def list_users(
     _: CurrentAdmin,
     uow: Uow,
-    admin: Admin,
+    admin: AdminServiceDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[PageCursor | None, Query()] = None,
     email: Annotated[EmailPrefix | None, Query(description="Email prefix")] = None,
@@ -52,7 +52,7 @@ async def list_users(
     description="The user with this id: 404 for an unknown id, 422 for one that is no UUID.",
     responses=error_responses(401, 403, 404, 503),
 )
-async def get_user(user_id: UUID, _: CurrentAdmin, uow: Uow, admin: Admin) -> UserOut:
+async def get_user(user_id: UUID, _: CurrentAdmin, uow: Uow, admin: AdminServiceDep) -> UserOut:
     return UserOut.of(await admin.get_user(uow, user_id=user_id))
 
 
@@ -68,7 +68,7 @@ async def get_user(user_id: UUID, _: CurrentAdmin, uow: Uow, admin: Admin) -> Us
     responses=error_responses(401, 403, 404, 409, 503),
 )
 async def deactivate_user(
-    user_id: UUID, caller: CurrentAdmin, uow: Uow, admin: Admin, address: ClientAddress
+    user_id: UUID, caller: CurrentAdmin, uow: Uow, admin: AdminServiceDep, address: ClientAddress
 ) -> UserOut:
     actor = Actor.admin(caller, address=address)
     return UserOut.of(await admin.deactivate(uow, user_id=user_id, actor=actor))
@@ -81,7 +81,7 @@ async def deactivate_user(
     responses=error_responses(401, 403, 404, 503),
 )
 async def activate_user(
-    user_id: UUID, caller: CurrentAdmin, uow: Uow, admin: Admin, address: ClientAddress
+    user_id: UUID, caller: CurrentAdmin, uow: Uow, admin: AdminServiceDep, address: ClientAddress
 ) -> UserOut:
     actor = Actor.admin(caller, address=address)
     return UserOut.of(await admin.activate(uow, user_id=user_id, actor=actor))

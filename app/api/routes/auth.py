@@ -8,7 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Response, status
 from pydantic import AfterValidator
 
-from app.api.deps import AppMetrics, Auth, ClientAddress, CurrentUser, Uow, UserAgent, identify
+from app.api.deps import (
+    AuthServiceDep,
+    ClientAddress,
+    CurrentUser,
+    MetricsDep,
+    Uow,
+    UserAgent,
+    identify,
+)
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import NO_STORE, error_responses
 from app.api.schemas import (
@@ -43,10 +51,10 @@ router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
 async def login(
     body: LoginRequest,
     uow: Uow,
-    auth: Auth,
+    auth: AuthServiceDep,
     client_address: ClientAddress,
     user_agent: UserAgent,
-    metrics: AppMetrics,
+    metrics: MetricsDep,
 ) -> LoginOut:
     with metrics.login_outcome():
         result = await auth.login(
@@ -88,10 +96,10 @@ async def token(
         AfterValidator(plain_text),
     ],
     uow: Uow,
-    auth: Auth,
+    auth: AuthServiceDep,
     client_address: ClientAddress,
     user_agent: UserAgent,
-    metrics: AppMetrics,
+    metrics: MetricsDep,
 ) -> TokenOut:
     with metrics.login_outcome():
         result = await auth.login(
@@ -118,7 +126,7 @@ async def token(
     responses=error_responses(401, 403, 503),
     dependencies=NO_STORE,
 )
-async def refresh(body: RefreshRequest, uow: Uow, auth: Auth) -> TokenPairOut:
+async def refresh(body: RefreshRequest, uow: Uow, auth: AuthServiceDep) -> TokenPairOut:
     pair = await auth.refresh(uow, refresh_token=body.refresh_token)
     return TokenPairOut(
         access_token=pair.access.token,
@@ -138,5 +146,5 @@ async def refresh(body: RefreshRequest, uow: Uow, auth: Auth) -> TokenPairOut:
     ),
     responses=error_responses(401, 403, 503),
 )
-async def logout(body: LogoutRequest, user: CurrentUser, uow: Uow, auth: Auth) -> None:
+async def logout(body: LogoutRequest, user: CurrentUser, uow: Uow, auth: AuthServiceDep) -> None:
     await auth.logout(uow, user=user, refresh_token=body.refresh_token)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from app.api.deps import CurrentUser, EmailVerifications, Uow
+from app.api.deps import CurrentUser, EmailVerificationServiceDep, Uow
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
 from app.api.schemas import AcceptedOut, EmailVerification
@@ -24,7 +24,9 @@ router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
     ),
     responses=error_responses(400, 503),
 )
-async def verify_email(body: EmailVerification, uow: Uow, verification: EmailVerifications) -> None:
+async def verify_email(
+    body: EmailVerification, uow: Uow, verification: EmailVerificationServiceDep
+) -> None:
     await verification.confirm(uow, token=body.token)
 
 
@@ -40,7 +42,7 @@ async def verify_email(body: EmailVerification, uow: Uow, verification: EmailVer
     responses=error_responses(401, 403, 503),
 )
 async def resend_verification(
-    user: CurrentUser, uow: Uow, verification: EmailVerifications
+    user: CurrentUser, uow: Uow, verification: EmailVerificationServiceDep
 ) -> AcceptedOut:
     await verification.resend(uow, user=user)
     return AcceptedOut()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from app.api.deps import AppMetrics, Readiness, Uow
+from app.api.deps import MetricsDep, ReadinessServiceDep, Uow
 from app.api.routes.responses import error_responses
 from app.api.schemas import HealthOut
 
@@ -26,7 +26,7 @@ async def health() -> HealthOut:
     ),
     responses=error_responses(503),
 )
-async def ready(uow: Uow, readiness: Readiness) -> HealthOut:
+async def ready(uow: Uow, readiness: ReadinessServiceDep) -> HealthOut:
     await readiness.check(uow)
     return HealthOut()
 
@@ -38,7 +38,7 @@ async def ready(uow: Uow, readiness: Readiness) -> HealthOut:
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}}},
 )
-async def metrics(request: Request, metrics: AppMetrics) -> Response:
+async def metrics(request: Request, metrics: MetricsDep) -> Response:
     database = getattr(request.app.state, "database", None)
     if database is not None:  # the gauges are also written on every acquire and release
         metrics.sample_pools(database.pools())

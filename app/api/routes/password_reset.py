@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from app.api.deps import ClientAddress, PasswordResets, Uow
+from app.api.deps import ClientAddress, PasswordResetServiceDep, Uow
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
 from app.api.schemas import AcceptedOut, PasswordResetConfirm, PasswordResetRequest
@@ -26,7 +26,10 @@ router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
     responses=error_responses(503),
 )
 async def request_password_reset(
-    body: PasswordResetRequest, uow: Uow, resets: PasswordResets, client_address: ClientAddress
+    body: PasswordResetRequest,
+    uow: Uow,
+    resets: PasswordResetServiceDep,
+    client_address: ClientAddress,
 ) -> AcceptedOut:
     await resets.request(uow, email=body.email, client_address=client_address)
     return AcceptedOut()
@@ -45,6 +48,6 @@ async def request_password_reset(
     responses=error_responses(400, 503),
 )
 async def confirm_password_reset(
-    body: PasswordResetConfirm, uow: Uow, resets: PasswordResets
+    body: PasswordResetConfirm, uow: Uow, resets: PasswordResetServiceDep
 ) -> None:
     await resets.confirm(uow, token=body.token, new_password=body.new_password)

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 
-from app.api.deps import CurrentSession, Sessions, Uow
+from app.api.deps import CurrentSession, SessionServiceDep, Uow
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
 from app.api.schemas import SessionOut, SessionsOut
@@ -23,7 +23,9 @@ router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
     ),
     responses=error_responses(401, 503),
 )
-async def list_sessions(caller: CurrentSession, uow: Uow, sessions: Sessions) -> SessionsOut:
+async def list_sessions(
+    caller: CurrentSession, uow: Uow, sessions: SessionServiceDep
+) -> SessionsOut:
     live = await sessions.list_live(uow, user_id=caller.user.id)
     current_id = caller.claims.session_id
     return SessionsOut(items=[SessionOut.of(session, current_id=current_id) for session in live])
@@ -41,6 +43,6 @@ async def list_sessions(caller: CurrentSession, uow: Uow, sessions: Sessions) ->
     responses=error_responses(401, 404, 503),
 )
 async def end_session(
-    session_id: UUID, caller: CurrentSession, uow: Uow, sessions: Sessions
+    session_id: UUID, caller: CurrentSession, uow: Uow, sessions: SessionServiceDep
 ) -> None:
     await sessions.end(uow, user_id=caller.user.id, session_id=session_id)

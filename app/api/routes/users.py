@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from app.api.deps import Auth, ClientAddress, CurrentUser, Uow, Users
+from app.api.deps import AuthServiceDep, ClientAddress, CurrentUser, Uow, UserServiceDep
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
 from app.api.schemas import PasswordChange, UserCreate, UserOut
@@ -25,7 +25,7 @@ router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
     responses=error_responses(409, 429, 503),
 )
 async def register(
-    body: UserCreate, uow: Uow, users: Users, client_address: ClientAddress
+    body: UserCreate, uow: Uow, users: UserServiceDep, client_address: ClientAddress
 ) -> UserOut:
     user = await users.register(
         uow,
@@ -60,7 +60,11 @@ async def me(user: CurrentUser) -> UserOut:
     responses=error_responses(401, 403, 429, 503),
 )
 async def change_password(
-    body: PasswordChange, user: CurrentUser, uow: Uow, auth: Auth, client_address: ClientAddress
+    body: PasswordChange,
+    user: CurrentUser,
+    uow: Uow,
+    auth: AuthServiceDep,
+    client_address: ClientAddress,
 ) -> None:
     await auth.change_password(
         uow,

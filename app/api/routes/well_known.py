@@ -7,7 +7,7 @@ from typing import Final
 
 from fastapi import APIRouter, Request, Response
 
-from app.api.deps import Discovery
+from app.api.deps import DiscoveryServiceDep
 from app.api.schemas import JwksOut, OpenIdConfigurationOut
 
 # Verifiers cache these for this long. Rotation (docs/operations.md) publishes a new key and
@@ -30,7 +30,7 @@ router = APIRouter()  # attached in app.api.routes
     ),
     response_model_exclude_none=True,
 )
-async def jwks(response: Response, discovery: Discovery) -> JwksOut:
+async def jwks(response: Response, discovery: DiscoveryServiceDep) -> JwksOut:
     response.headers["Cache-Control"] = CACHE_CONTROL
     return JwksOut.model_validate(discovery.jwks())
 
@@ -44,7 +44,7 @@ async def jwks(response: Response, discovery: Discovery) -> JwksOut:
     ),
 )
 async def openid_configuration(
-    request: Request, response: Response, discovery: Discovery
+    request: Request, response: Response, discovery: DiscoveryServiceDep
 ) -> OpenIdConfigurationOut:
     response.headers["Cache-Control"] = CACHE_CONTROL
     document = discovery.openid_configuration(str(request.base_url))
