@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import servers
+from bench import pool_stats, servers
 from bench.database import Seeded
 from bench.wrk import LoadResult, Wrk
 
@@ -27,6 +27,7 @@ class Round:
     project: LoadResult
     ceiling: LoadResult
     project_rss_mb: float
+    pool: pool_stats.PoolReading | None = None  # the project's pool over this round
 
     @property
     def rps_ratio(self) -> float:
@@ -102,22 +103,26 @@ def interleaved(
     for number in range(rounds):
         shift = number % len(targets)
         results: dict[str, LoadResult] = {}
+        pools: dict[str, pool_stats.PoolReading] = {}
         for label, server in targets[shift:] + targets[:shift]:
+            before = pool_stats.read(server.url) if label in projects else None
             result = measured(
                 wrk, server, "users_me", data, connections=connections, seconds=seconds
             )
             if result.non_2xx_3xx or result.socket_errors:
                 raise RuntimeError(f"{label}: failed requests: {result}")
             results[label] = result
+            if before is not None:
+                pools[label] = pool_stats.read(server.url) - before
         line = f"  round {number + 1}: ceiling {results['ceiling'].rps:5.0f} req/s"
         line += f" p99 {results['ceiling'].p99_ms:6.1f} ms"
         for label, server in projects.items():
-            r = Round(results[label], results["ceiling"], rss_mb(server))
+            r = Round(results[label], results["ceiling"], rss_mb(server), pools[label])
             done[label].append(r)
             line += (
                 f" | {label} {r.project.rps:5.0f} req/s p99 {r.project.p99_ms:6.1f} ms: "
                 f"ratio {r.rps_ratio:.2f}, CPU {r.cpu_ratio:.2f}, p99 x{r.p99_ratio:.1f}, "
-                f"RSS {r.project_rss_mb:.1f} MB"
+                f"RSS {r.project_rss_mb:.1f} MB, pool: {pools[label].describe()}"
             )
         print(line, flush=True)
     return {label: Rounds(connections, rounds_of) for label, rounds_of in done.items()}
@@ -129,7 +134,10 @@ def summary(label: str, result: Rounds) -> str:
         f"{label}: req/s ratio {result.rps_ratio:.2f} ({spread([x.rps_ratio for x in r])}); "
         f"CPU ratio {result.cpu_ratio:.2f} ({spread([x.cpu_ratio for x in r])}); "
         f"p99 ratio {result.p99_ratio:.2f} ({spread([x.p99_ratio for x in r])}); "
-        f"RSS growth {result.rss_growth_mb:+.1f} MB"
+        f"RSS growth {result.rss_growth_mb:+.1f} MB; "
+        f"pool hold ms ({spread([x.pool.mean_hold_ms for x in r if x.pool])}), "
+        f"wait ms ({spread([x.pool.mean_wait_ms for x in r if x.pool])}), "
+        f"waits > 0.1 s ({spread([x.pool.long_wait_share for x in r if x.pool])})"
     )
 
 

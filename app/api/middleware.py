@@ -114,11 +114,11 @@ class RequestMiddleware:
 
     def _record(self, scope: Scope, status: int, error_type: str | None, seconds: float) -> None:
         method, route = method_label(scope["method"]), route_of(scope)
-        m = self.metrics
-        m.http_requests.labels(method, route, str(status)).inc()
-        m.http_request_seconds.labels(method, route).observe(seconds)
+        series = self.metrics.request(method, route, status)
+        series.requests.inc()
+        series.seconds.observe(seconds)
         if error_type is not None:
-            m.http_errors.labels(error_type).inc()
+            self.metrics.http_errors.labels(error_type).inc()
         self.access_log.info(
             "request",
             method=method,

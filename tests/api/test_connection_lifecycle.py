@@ -8,9 +8,9 @@ import asyncpg
 import pytest
 from fastapi import FastAPI
 
-from app.api.deps import Uow
+from app.api.deps import CurrentUser, CurrentUserOnly, Uow
 from app.db.local import free_port
-from tests.support.http import assert_envelope, client_for, live_app, pool_of
+from tests.support.http import assert_envelope, client_for, live_app, login, pool_of, register
 from tests.support.settings import TEST_PASSWORD
 
 IDLE_IN_TRANSACTION = (
@@ -57,6 +57,53 @@ async def test_db_free_request_acquires_nothing(own_database: str) -> None:
             assert (await client.get("/probe/unused")).status_code == 200
         assert seen["held_during_request"] is False
         assert pool.get_size() == size_before and all_idle(application)
+
+
+async def test_user_only_route_runs_with_its_connection_back_in_the_pool(
+    own_database: str,
+) -> None:
+    """GET /users/me's dependency (CurrentUserOnly) gives the connection back once the
+    session check has its answer; CurrentUser with Uow keeps it for the route's own work."""
+    seen: dict[str, bool] = {}
+    async with live_app(own_database) as application, client_for(application) as client:
+
+        @application.get("/probe/user-only")
+        async def user_only(user: CurrentUserOnly) -> dict[str, bool]:
+            seen["user_only"] = all_idle(application)
+            return {"ok": True}
+
+        @application.get("/probe/user-and-uow")
+        async def user_and_uow(user: CurrentUser, uow: Uow) -> dict[str, bool]:
+            seen["user_and_uow"] = all_idle(application)
+            return {"ok": True}
+
+        await register(client)
+        bearer = {"Authorization": f"Bearer {await login(client)}"}
+        assert (await client.get("/probe/user-only", headers=bearer)).status_code == 200
+        assert (await client.get("/probe/user-and-uow", headers=bearer)).status_code == 200
+        me = await client.get("/api/v1/users/me", headers=bearer)
+        assert me.status_code == 200 and me.json()["email"] == "ada@example.com"
+        assert all_idle(application)
+    assert seen == {"user_only": True, "user_and_uow": False}
+
+
+async def test_users_me_refused_by_the_session_check_releases(own_database: str) -> None:
+    """A token whose session has ended is a 401 after the query: the connection still
+    comes back, however many such requests there are."""
+    async with live_app(own_database) as application, client_for(application) as client:
+        await register(client)
+        bearer = {"Authorization": f"Bearer {await login(client)}"}
+        changed = await client.post(
+            "/api/v1/users/me/password",
+            json={"current_password": TEST_PASSWORD, "new_password": "another " + TEST_PASSWORD},
+            headers=bearer,
+        )
+        assert changed.status_code == 204  # ends every session, this token's included
+        for _ in range(pool_of(application).get_max_size() + 2):
+            assert_envelope(
+                await client.get("/api/v1/users/me", headers=bearer), 401, "AuthenticationError"
+            )
+        assert all_idle(application)
 
 
 async def test_exception_releases_and_rolls_back(own_database: str) -> None:

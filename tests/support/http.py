@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -13,7 +13,7 @@ import uvicorn
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
-from app.api.deps import get_uow
+from app.api.deps import get_uow_opener
 from app.core.settings import Settings
 from app.db.local import free_port
 from app.db.uow import UnitOfWork
@@ -42,10 +42,10 @@ def borrowing_app(settings: Settings, conn: asyncpg.Connection) -> FastAPI:
     """The real app, its unit of work on the test's savepointed connection."""
     application = create_app(settings)
 
-    async def borrowed_uow() -> AsyncIterator[UnitOfWork]:
-        yield UnitOfWork.borrowing(conn)
+    async def borrowed_uow() -> Callable[[], UnitOfWork]:
+        return lambda: UnitOfWork.borrowing(conn)
 
-    application.dependency_overrides[get_uow] = borrowed_uow
+    application.dependency_overrides[get_uow_opener] = borrowed_uow
     return application
 
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from app.api.deps import AuthServiceDep, ClientAddress, CurrentUser, Uow, UserServiceDep
+from app.api.deps import (
+    AuthServiceDep,
+    ClientAddress,
+    CurrentUser,
+    CurrentUserOnly,
+    Uow,
+    UserServiceDep,
+)
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
 from app.api.schemas import PasswordChange, UserCreate, UserOut
@@ -43,7 +50,7 @@ async def register(
     description="Returns the user named by the Bearer access token.",
     responses=error_responses(401, 403, 503),
 )
-async def me(user: CurrentUser) -> UserOut:
+async def me(user: CurrentUserOnly) -> UserOut:
     return UserOut.of(user)
 
 
