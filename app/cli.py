@@ -12,15 +12,14 @@ import typer
 from pydantic import ValidationError as SettingsError
 
 from app.cli_keys import keys_cli
-from app.core.models import User
 from app.core.settings import ConfigError, Settings
 from app.mail_cli import mail_cli
+from app.users_cli import users_cli
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 db_cli = typer.Typer(no_args_is_help=True, help="Database migrations (alembic).")
-users_cli = typer.Typer(no_args_is_help=True, help="Manage users.")
 cli.add_typer(db_cli, name="db")
-cli.add_typer(users_cli, name="users")
+cli.add_typer(users_cli, name="users")  # its own module: app/users_cli.py
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(mail_cli, name="mail")  # its own module: app/mail_cli.py
 
@@ -189,95 +188,6 @@ async def _prune(settings: Settings, url: str, days: float, batch_size: int) -> 
             audit_retention_days=settings.audit_retention_days,
             batch_size=batch_size,
         )
-    finally:
-        await uow.close()
-        await database.close()
-
-
-@users_cli.command("create")
-def create_user(
-    email: str,
-    full_name: Annotated[str | None, typer.Option()] = None,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
-) -> None:
-    """Create a user; the password comes from a prompt or from standard input."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    settings = _settings()
-    url = _database_url(settings)
-    from app.core.errors import AppError, ValidationError
-
-    try:
-        user = asyncio.run(_create_user(settings, url, email, password, full_name))
-    except AppError as exc:
-        details = exc.details if isinstance(exc, ValidationError) else []
-        reason = "; ".join(d["message"] for d in details) or exc.message
-        typer.echo(f"auth-service: {reason}", err=True)
-        raise typer.Exit(1) from None
-    typer.echo(f"created user {user.id} <{user.email}>")
-
-
-async def _create_user(
-    settings: Settings, url: str, email: str, password: str, full_name: str | None
-) -> User:
-    from pydantic import EmailStr, SecretStr, TypeAdapter
-    from pydantic import ValidationError as PydanticError
-
-    from app.core.errors import ValidationError
-    from app.core.passwords import PasswordHasher
-    from app.db.database import Database
-    from app.services.users import UserService
-
-    try:
-        email = TypeAdapter(EmailStr).validate_python(email.strip())
-    except PydanticError:
-        raise ValidationError(
-            details=[{"field": "email", "message": "Not a valid email"}]
-        ) from None
-    database = Database(
-        settings.model_copy(update={"database_url": SecretStr(url), "db_pool_min_size": 1})
-    )
-    await database.open()
-    uow = database.unit_of_work()
-    try:
-        service = UserService(hasher=PasswordHasher(rounds=settings.bcrypt_rounds))
-        return await service.register(uow, email=email, password=password, full_name=full_name)
-    finally:
-        await uow.close()
-        await database.close()
-
-
-@users_cli.command("delete")
-def delete_user(email: str) -> None:
-    """Delete a user as DELETE /api/v1/users/me does (audit actor: none, via "cli"). Asks
-    nothing: run it only for the account you mean."""
-    settings = _settings()
-    url = _database_url(settings)
-    from app.core.errors import AppError
-
-    try:
-        user = asyncio.run(_delete_user(settings, url, email))
-    except AppError as exc:
-        typer.echo(f"auth-service: {exc.message}: {email}", err=True)
-        raise typer.Exit(1) from None
-    typer.echo(f"deleted user {user.id}")
-
-
-async def _delete_user(settings: Settings, url: str, email: str) -> User:
-    from pydantic import SecretStr
-
-    from app.db.database import Database
-    from app.services.account_deletion import AccountDeletionService
-
-    database = Database(
-        settings.model_copy(update={"database_url": SecretStr(url), "db_pool_min_size": 1})
-    )
-    await database.open()
-    uow = database.unit_of_work()
-    try:
-        return await AccountDeletionService().delete_by_email(uow, email=email)
     finally:
         await uow.close()
         await database.close()

@@ -30,6 +30,7 @@ from app.db.replica_health import ReplicaHealthChecker
 from app.db.schema_head import migration_heads
 from app.db.urls import resolve_jwt_secret
 from app.services.account_deletion import AccountDeletionService
+from app.services.admin import AdminService
 from app.services.audit_trail import AuditTrailService
 from app.services.auth import AuthService, LoginPolicy
 from app.services.container import Services
@@ -100,9 +101,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=[
             {"name": "auth", "description": "Logging in: tokens for an email and password."},
             {"name": "users", "description": "Registration and the caller's own profile."},
+            {
+                "name": "admin",
+                "description": (
+                    "Account administration, for users with `is_admin` (granted only from "
+                    "the command line: `auth-service users set-admin EMAIL`)."
+                ),
+            },
             {"name": "health", "description": "Liveness and readiness probes."},
             {"name": "discovery", "description": "Keys and metadata for verifying our tokens."},
-            {"name": "admin", "description": "Administration: for users whose is_admin is set."},
         ],
         lifespan=lifespan,
     )
@@ -156,6 +163,7 @@ def _services(
             verification=verification,
         ),
         sessions=SessionService(),
+        admin=AdminService(),
         password_reset=PasswordResetService(hasher=hasher, mailer=mailer),
         email_verification=verification,
         readiness=ReadinessService(migration_heads=migration_heads()),

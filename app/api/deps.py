@@ -17,6 +17,7 @@ from app.core.models import User
 from app.db.database import Database
 from app.db.uow import UnitOfWork
 from app.services.account_deletion import AccountDeletionService
+from app.services.admin import AdminService
 from app.services.audit_trail import AuditTrailService
 from app.services.auth import Authenticated, AuthService
 from app.services.container import Services
@@ -76,6 +77,7 @@ def _provide(pick: Callable[[Services], T]) -> Callable[[Request], Awaitable[T]]
 
 AuthServiceDep = Annotated[AuthService, Depends(_provide(lambda s: s.auth))]
 UserServiceDep = Annotated[UserService, Depends(_provide(lambda s: s.users))]
+AdminServiceDep = Annotated[AdminService, Depends(_provide(lambda s: s.admin))]
 SessionServiceDep = Annotated[SessionService, Depends(_provide(lambda s: s.sessions))]
 PasswordResetServiceDep = Annotated[
     PasswordResetService, Depends(_provide(lambda s: s.password_reset))

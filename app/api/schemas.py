@@ -300,6 +300,23 @@ class AuditEventsOut(BaseModel):
     )
 
 
+# Admin listing filters: the prefix is matched on the normalised email (no NUL: the
+# database could not compare it), and the cursor is opaque: decoded by the service.
+EmailPrefix = Annotated[
+    str,
+    Field(max_length=MAX_EMAIL_CHARS, json_schema_extra=PLAIN_TEXT),
+    AfterValidator(plain_text),
+]
+PageCursor = Annotated[str, Field(max_length=64, json_schema_extra=PLAIN_TEXT)]
+
+
+class UserPageOut(BaseModel):
+    items: list[UserOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page"
+    )
+
+
 class HealthOut(BaseModel):
     status: Literal["ok"] = "ok"
 

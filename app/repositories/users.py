@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -70,6 +71,40 @@ WHERE id = $1
 RETURNING {_COLUMNS}
 """
 
+# Administration: each flag changes only if it differs, so a repeated deactivation (or grant)
+# matches nothing and records no second event. The UPDATE locks the row to commit, which
+# orders it against a login (docs/security.md, "Races end one way").
+SWITCH_ACTIVE = f"""
+UPDATE users SET is_active = $2, updated_at = now()
+WHERE id = $1 AND is_active <> $2
+RETURNING {_COLUMNS}
+"""
+SWITCH_ADMIN = f"""
+UPDATE users SET is_admin = $2, updated_at = now()
+WHERE id = $1 AND is_admin <> $2
+RETURNING {_COLUMNS}
+"""
+
+# The admin listing: keyset pages in (created_at, id) order, the row comparison served by
+# users_created_at_id_idx. The email prefix is a byte-order range on lower(email), which
+# users_email_prefix_idx (text_pattern_ops) serves even in a generic plan, where a LIKE
+# with a parameter could not use it; `%` and `_` in a range are plain characters. One
+# statement per combination of filters, so no plan carries an `$n IS NULL OR` branch.
+_AFTER = "(created_at, id) > ($2, $3)"
+
+
+def _prefix_range(first: int) -> str:
+    return f"lower(email) ~>=~ ${first} AND lower(email) ~<~ ${first + 1}"
+
+
+_PAGE = f"SELECT {_COLUMNS} FROM users WHERE {{where}} ORDER BY created_at, id LIMIT $1"
+LIST_PAGE = {  # keyed by (after a cursor, with a prefix)
+    (False, False): _PAGE.format(where="true"),
+    (True, False): _PAGE.format(where=_AFTER),
+    (False, True): _PAGE.format(where=_prefix_range(2)),
+    (True, True): _PAGE.format(where=f"{_AFTER} AND {_prefix_range(4)}"),
+}
+
 MARK_EMAIL_VERIFIED = f"""
 UPDATE users SET email_verified = true, updated_at = now()
 WHERE id = $1
@@ -91,6 +126,20 @@ FOR NO KEY UPDATE
 DELETE = "DELETE FROM users WHERE id = $1"
 
 EMAIL_TAKEN = "Email already registered"
+
+
+def prefix_successor(prefix: str) -> str | None:
+    """The least string above every string starting with `prefix`, in code point (UTF-8
+    byte) order: the prefix with its last character moved one up. None when there is none
+    (every character the highest code point). Surrogates cannot be stored, so they are
+    skipped."""
+    while prefix:
+        last = ord(prefix[-1])
+        if last < 0x10FFFF:
+            following = 0xE000 if 0xD800 <= last + 1 <= 0xDFFF else last + 1
+            return prefix[:-1] + chr(following)
+        prefix = prefix[:-1]
+    return None
 
 
 def user_of(row: asyncpg.Record) -> User:
@@ -152,6 +201,37 @@ class UserRepository(Repository):
         async with self._connection("users.set_active") as conn:
             row = await conn.fetchrow(SET_ACTIVE, user_id, active)
         return _maybe_user(row)
+
+    async def switch_active(self, user_id: UUID, active: bool) -> User | None:
+        """Set is_active to `active`; None if the user is unknown or already so."""
+        return await self._switch("users.switch_active", SWITCH_ACTIVE, user_id, active)
+
+    async def switch_admin(self, user_id: UUID, admin: bool) -> User | None:
+        """Set is_admin to `admin`; None if the user is unknown or already so."""
+        return await self._switch("users.switch_admin", SWITCH_ADMIN, user_id, admin)
+
+    async def _switch(self, operation: str, sql: str, user_id: UUID, value: bool) -> User | None:
+        async with self._connection(operation) as conn:
+            row = await conn.fetchrow(sql, user_id, value)
+        return _maybe_user(row)
+
+    async def list_page(
+        self,
+        *,
+        limit: int,
+        after: tuple[datetime, UUID] | None = None,
+        email_prefix: str = "",
+    ) -> list[User]:
+        """Up to `limit` users in (created_at, id) order, strictly after `after`, whose
+        lower-cased email starts with `email_prefix` (already normalised)."""
+        args: list[object] = [limit, *(after or ())]
+        if email_prefix:
+            # No successor (a prefix of U+10FFFF only): nothing stored can start with it.
+            args += [email_prefix, prefix_successor(email_prefix) or email_prefix]
+        sql = LIST_PAGE[after is not None, bool(email_prefix)]
+        async with self._connection("users.list_page") as conn:
+            rows = await conn.fetch(sql, *args)
+        return [user_of(row) for row in rows]
 
     async def mark_email_verified(self, user_id: UUID) -> User | None:
         async with self._connection("users.mark_email_verified") as conn:

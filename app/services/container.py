@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from app.core.metrics import Metrics
 from app.services.account_deletion import AccountDeletionService
+from app.services.admin import AdminService
 from app.services.audit_trail import AuditTrailService
 from app.services.auth import AuthService
 from app.services.discovery import DiscoveryService
@@ -26,6 +27,7 @@ class Services:
     auth: AuthService
     users: UserService
     sessions: SessionService
+    admin: AdminService
     password_reset: PasswordResetService
     email_verification: EmailVerificationService
     readiness: ReadinessService
