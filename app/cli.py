@@ -12,15 +12,14 @@ import typer
 from pydantic import ValidationError as SettingsError
 
 from app.cli_keys import keys_cli
-from app.core.models import User
 from app.core.settings import ConfigError, Settings
 from app.mail_cli import mail_cli
+from app.users_cli import users_cli
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 db_cli = typer.Typer(no_args_is_help=True, help="Database migrations (alembic).")
-users_cli = typer.Typer(no_args_is_help=True, help="Manage users.")
 cli.add_typer(db_cli, name="db")
-cli.add_typer(users_cli, name="users")
+cli.add_typer(users_cli, name="users")  # its own module: app/users_cli.py
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(mail_cli, name="mail")  # its own module: app/mail_cli.py
 
@@ -43,11 +42,13 @@ def _settings() -> Settings:
     return settings
 
 
-def _database_url(settings: Settings) -> str:
-    from app.db.urls import resolve_database_url
+def _database_url(settings: Settings, *, owner: bool = False) -> str:
+    """The server's URL; with `owner`, the schema owner's (MIGRATION_DATABASE_URL, falling
+    back to DATABASE_URL), which every `db` command uses."""
+    from app.db.urls import resolve_database_url, resolve_migration_url
 
     try:
-        return resolve_database_url(settings)
+        return resolve_migration_url(settings) if owner else resolve_database_url(settings)
     except Exception as exc:
         typer.echo(f"auth-service: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -110,7 +111,7 @@ def upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply migrations up to REVISION (default: head)."""
     from alembic import command
 
-    command.upgrade(_alembic_config(_database_url(_settings())), revision)
+    command.upgrade(_alembic_config(_database_url(_settings(), owner=True)), revision)
 
 
 @db_cli.command(context_settings={"ignore_unknown_options": True})
@@ -118,7 +119,7 @@ def downgrade(revision: Annotated[str, typer.Argument()] = "-1") -> None:
     """Roll back one step (default) or to REVISION ("base" undoes everything)."""
     from alembic import command
 
-    command.downgrade(_alembic_config(_database_url(_settings())), revision)
+    command.downgrade(_alembic_config(_database_url(_settings(), owner=True)), revision)
 
 
 @db_cli.command()
@@ -126,7 +127,7 @@ def current() -> None:
     """Show the revision the database is at."""
     from alembic import command
 
-    command.current(_alembic_config(_database_url(_settings())), verbose=True)
+    command.current(_alembic_config(_database_url(_settings(), owner=True)), verbose=True)
 
 
 @db_cli.command()
@@ -140,7 +141,7 @@ def check(revision: Annotated[str, typer.Argument()] = "head") -> None:
 
     from app.db.schema_check import check_schema, display_url
 
-    url = _database_url(_settings())
+    url = _database_url(_settings(), owner=True)
     try:
         report = check_schema(_alembic_config(url), url, revision)
     except (CommandError, ValueError) as exc:  # no such revision, or it names several
@@ -161,10 +162,13 @@ def prune(
     """Delete what retention no longer needs, in short batches, safe while serving.
 
     Keep --older-than above LOGIN_KNOWN_CLIENT_DAYS (30): a client whose last successful
-    login is pruned is no longer known to that account (docs/security.md).
+    login is pruned is no longer known to that account (docs/security.md). Audit events
+    are a step of their own, past AUDIT_RETENTION_DAYS (365), whatever --older-than says;
+    only the schema owner may delete them (MIGRATION_DATABASE_URL).
     """
     settings = _settings()
-    deleted = asyncio.run(_prune(settings, _database_url(settings), older_than, batch_size))
+    url = _database_url(settings, owner=True)
+    deleted = asyncio.run(_prune(settings, url, older_than, batch_size))
     for name, count in deleted.items():
         typer.echo(f"{name}: {count} deleted")
 
@@ -179,62 +183,12 @@ async def _prune(settings: Settings, url: str, days: float, batch_size: int) -> 
     await database.open()
     uow = database.unit_of_work()
     try:
-        return await prune(uow, older_than_days=days, batch_size=batch_size)
-    finally:
-        await uow.close()
-        await database.close()
-
-
-@users_cli.command("create")
-def create_user(
-    email: str,
-    full_name: Annotated[str | None, typer.Option()] = None,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
-) -> None:
-    """Create a user; the password comes from a prompt or from standard input."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    settings = _settings()
-    url = _database_url(settings)
-    from app.core.errors import AppError, ValidationError
-
-    try:
-        user = asyncio.run(_create_user(settings, url, email, password, full_name))
-    except AppError as exc:
-        details = exc.details if isinstance(exc, ValidationError) else []
-        reason = "; ".join(d["message"] for d in details) or exc.message
-        typer.echo(f"auth-service: {reason}", err=True)
-        raise typer.Exit(1) from None
-    typer.echo(f"created user {user.id} <{user.email}>")
-
-
-async def _create_user(
-    settings: Settings, url: str, email: str, password: str, full_name: str | None
-) -> User:
-    from pydantic import EmailStr, SecretStr, TypeAdapter
-    from pydantic import ValidationError as PydanticError
-
-    from app.core.errors import ValidationError
-    from app.core.passwords import PasswordHasher
-    from app.db.database import Database
-    from app.services.users import UserService
-
-    try:
-        email = TypeAdapter(EmailStr).validate_python(email.strip())
-    except PydanticError:
-        raise ValidationError(
-            details=[{"field": "email", "message": "Not a valid email"}]
-        ) from None
-    database = Database(
-        settings.model_copy(update={"database_url": SecretStr(url), "db_pool_min_size": 1})
-    )
-    await database.open()
-    uow = database.unit_of_work()
-    try:
-        service = UserService(hasher=PasswordHasher(rounds=settings.bcrypt_rounds))
-        return await service.register(uow, email=email, password=password, full_name=full_name)
+        return await prune(
+            uow,
+            older_than_days=days,
+            audit_retention_days=settings.audit_retention_days,
+            batch_size=batch_size,
+        )
     finally:
         await uow.close()
         await database.close()

@@ -29,6 +29,9 @@ from app.db.read_router import ReadRouteMetrics
 from app.db.replica_health import ReplicaHealthChecker
 from app.db.schema_head import migration_heads
 from app.db.urls import resolve_jwt_secret
+from app.services.account_deletion import AccountDeletionService
+from app.services.admin import AdminService
+from app.services.audit_trail import AuditTrailService
 from app.services.auth import AuthService, LoginPolicy
 from app.services.container import Services
 from app.services.discovery import DiscoveryService
@@ -97,6 +100,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=[
             {"name": "auth", "description": "Logging in: tokens for an email and password."},
             {"name": "users", "description": "Registration and the caller's own profile."},
+            {
+                "name": "admin",
+                "description": (
+                    "Account administration, for users with `is_admin` (granted only from "
+                    "the command line: `auth-service users set-admin EMAIL`)."
+                ),
+            },
             {"name": "health", "description": "Liveness and readiness probes."},
             {"name": "discovery", "description": "Keys and metadata for verifying our tokens."},
         ],
@@ -140,8 +150,9 @@ def _services(
         known_client_ttl=timedelta(days=settings.login_known_client_days),
         session_max_age=timedelta(days=settings.session_max_age_days),
     )
+    auth = AuthService(hasher=hasher, tokens=tokens, policy=policy)
     return Services(
-        auth=AuthService(hasher=hasher, tokens=tokens, policy=policy),
+        auth=auth,
         users=UserService(
             hasher=hasher,
             limit=RegistrationLimit(
@@ -151,12 +162,15 @@ def _services(
             verification=verification,
         ),
         sessions=SessionService(),
+        admin=AdminService(),
         password_reset=PasswordResetService(hasher=hasher, mailer=mailer),
         email_verification=verification,
         readiness=ReadinessService(migration_heads=migration_heads()),
         discovery=DiscoveryService(
             keys=keys, issuer=settings.jwt_issuer, public_base_url=settings.public_base_url
         ),
+        account_deletion=AccountDeletionService(auth=auth),
+        audit_trail=AuditTrailService(),
         metrics=metrics,
     )
 

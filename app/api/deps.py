@@ -16,6 +16,9 @@ from app.core.metrics import Metrics
 from app.core.models import User
 from app.db.database import Database
 from app.db.uow import UnitOfWork
+from app.services.account_deletion import AccountDeletionService
+from app.services.admin import AdminService
+from app.services.audit_trail import AuditTrailService
 from app.services.auth import Authenticated, AuthService
 from app.services.container import Services
 from app.services.discovery import DiscoveryService
@@ -74,6 +77,7 @@ def _provide(pick: Callable[[Services], T]) -> Callable[[Request], Awaitable[T]]
 
 AuthServiceDep = Annotated[AuthService, Depends(_provide(lambda s: s.auth))]
 UserServiceDep = Annotated[UserService, Depends(_provide(lambda s: s.users))]
+AdminServiceDep = Annotated[AdminService, Depends(_provide(lambda s: s.admin))]
 SessionServiceDep = Annotated[SessionService, Depends(_provide(lambda s: s.sessions))]
 PasswordResetServiceDep = Annotated[
     PasswordResetService, Depends(_provide(lambda s: s.password_reset))
@@ -84,6 +88,10 @@ EmailVerificationServiceDep = Annotated[
 ReadinessServiceDep = Annotated[ReadinessService, Depends(_provide(lambda s: s.readiness))]
 DiscoveryServiceDep = Annotated[DiscoveryService, Depends(_provide(lambda s: s.discovery))]
 MetricsDep = Annotated[Metrics, Depends(_provide(lambda s: s.metrics))]
+AccountDeletionServiceDep = Annotated[
+    AccountDeletionService, Depends(_provide(lambda s: s.account_deletion))
+]
+AuditTrailServiceDep = Annotated[AuditTrailService, Depends(_provide(lambda s: s.audit_trail))]
 
 
 async def get_client_address(request: Request) -> str:

@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 from app.core.emails import MAX_EMAIL_CHARS
-from app.core.models import Session, User
+from app.core.models import AuditEvent, Session, User
 from app.core.one_time_tokens import MAX_TOKEN_CHARS as MAX_ONE_TIME_TOKEN_CHARS
 from app.core.passwords import MIN_PASSWORD_CHARS
 from app.core.refresh_tokens import MAX_TOKEN_CHARS
@@ -144,6 +144,10 @@ class PasswordChange(_Input):
     new_password: NewPassword
 
 
+class AccountDeletion(_Input):
+    password: AnyPassword = Field(description="The caller's current password")
+
+
 class PasswordResetRequest(_Input):
     email: LoginEmail  # any string: a malformed address gets the same 202 as an unknown one
 
@@ -262,6 +266,55 @@ class SessionOut(BaseModel):
 
 class SessionsOut(BaseModel):
     items: list[SessionOut]
+
+
+class AuditEventOut(BaseModel):
+    id: int
+    at: datetime
+    type: str
+    user_id: UUID | None = Field(description="Whom the event is about (kept after deletion)")
+    actor_id: UUID | None = Field(description="Who did it: the user, an admin, or none (CLI)")
+    address: str | None = Field(description="The client address of the request, if any")
+    details: dict[str, JsonValue] = Field(
+        description="Small flat facts (a session id, a reason, a channel); never a secret "
+        "or an email"
+    )
+
+    @classmethod
+    def of(cls, event: AuditEvent) -> AuditEventOut:
+        return cls(
+            id=event.id,
+            at=event.at,
+            type=event.type,
+            user_id=event.user_id,
+            actor_id=event.actor_id,
+            address=event.address,
+            details=dict(event.details),
+        )
+
+
+class AuditEventsOut(BaseModel):
+    items: list[AuditEventOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end"
+    )
+
+
+# Admin listing filters: the prefix is matched on the normalised email (no NUL: the
+# database could not compare it), and the cursor is opaque: decoded by the service.
+EmailPrefix = Annotated[
+    str,
+    Field(max_length=MAX_EMAIL_CHARS, json_schema_extra=PLAIN_TEXT),
+    AfterValidator(plain_text),
+]
+PageCursor = Annotated[str, Field(max_length=64, json_schema_extra=PLAIN_TEXT)]
+
+
+class UserPageOut(BaseModel):
+    items: list[UserOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page"
+    )
 
 
 class HealthOut(BaseModel):

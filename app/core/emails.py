@@ -40,3 +40,10 @@ def normalize_email(email: str) -> str:
     if len(normal) > MAX_EMAIL_CHARS:
         raise EmailProblem(f"Email must be at most {MAX_EMAIL_CHARS} characters once normalised")
     return normal
+
+
+def normalize_email_prefix(prefix: str) -> str:
+    """The start of a normal-form email that `prefix` asks for: trimmed, NFC, lower case, as
+    normalize_email treats a whole address. A partial domain cannot go through IDNA, so a
+    prefix reaching into the domain matches its stored (Unicode) form only."""
+    return unicodedata.normalize("NFC", prefix.strip()).lower()

@@ -52,6 +52,8 @@ class EndReason(StrEnum):
     REVOKED = "revoked"  # by its owner, through DELETE /users/me/sessions/{id}
     REPLAY = "replay"  # a spent refresh token came back: one of its holders is a thief
     PASSWORD_RESET = "password_reset"  # noqa: S105 (a reason, not a password)
+    DELETED = "deleted"  # the user was deleted (the row goes too, in the same transaction)
+    DEACTIVATED = "deactivated"  # an admin (or the CLI) deactivated the user
 
 
 class AuditEventType(StrEnum):
@@ -74,3 +76,37 @@ class AuditEventType(StrEnum):
 
 # What an event's details may hold: small flat facts, never a secret, never an email.
 AuditDetails = dict[str, str | int | bool | None]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One row of the audit trail, as an admin reads it."""
+
+    id: int
+    at: datetime
+    type: str
+    user_id: UUID | None
+    actor_id: UUID | None
+    address: str | None
+    details: AuditDetails
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who makes an administrative change, as its audit event records it: an admin over
+    HTTP (their id, the client address), or the command line (no id, `{"via": "cli"}`)."""
+
+    id: UUID | None
+    address: str | None = None
+    via: str | None = None
+
+    @classmethod
+    def admin(cls, user: User, *, address: str | None) -> Actor:
+        return cls(id=user.id, address=address)
+
+    @classmethod
+    def cli(cls) -> Actor:
+        return cls(id=None, via="cli")
+
+    def details(self) -> AuditDetails:
+        return {} if self.via is None else {"via": self.via}

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
 
     # SecretStr: URLs carry passwords; repr(), str() and logs show "**********".
     database_url: SecretStr | None = None
+    # The schema owner's URL for `db` commands (migrate, check, prune); unset: DATABASE_URL.
+    # Lets the server run as a role with DML grants only (docs/operations.md, "Two roles").
+    migration_database_url: SecretStr | None = None
     database_replica_urls: SecretStr = SecretStr("")
     # A replica further behind than this takes no reads until it catches up.
     db_replica_max_lag_seconds: float = Field(default=5.0, gt=0)
@@ -117,7 +120,18 @@ class Settings(BaseSettings):
     # refreshed; the refresh token's own expiry above stays the idle limit.
     session_max_age_days: int = Field(default=30, ge=1)
 
-    @field_validator("database_url", "jwt_secret", "sentry_dsn", "sentry_release", mode="before")
+    # Audit trail (issue 17): `db prune` deletes events older than this, as its own step
+    # (--older-than does not reach them).
+    audit_retention_days: int = Field(default=365, ge=1)
+
+    @field_validator(
+        "database_url",
+        "migration_database_url",
+        "jwt_secret",
+        "sentry_dsn",
+        "sentry_release",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

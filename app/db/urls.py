@@ -38,6 +38,15 @@ def resolve_database_url(settings: Settings) -> str:
     raise RuntimeError("DATABASE_URL is not set")
 
 
+def resolve_migration_url(settings: Settings) -> str:
+    """Where `db` commands run: MIGRATION_DATABASE_URL (the schema owner), else as the
+    server does (DATABASE_URL, or the local development cluster)."""
+    url = settings.migration_database_url
+    if url is not None and url.get_secret_value():
+        return url.get_secret_value()
+    return resolve_database_url(settings)
+
+
 def resolve_jwt_secret(settings: Settings) -> Settings:
     """`settings` with a JWT secret: its own; in development with none set, the one kept
     beside the local data (made on first use); otherwise ConfigError."""
@@ -82,5 +91,5 @@ def sqlalchemy_async_url(url: str) -> str:
 
 def migration_database_url(config: Any) -> str:
     """The URL alembic runs on: one set by our CLI or tests, else the environment's."""
-    url = config.attributes.get("database_url") or resolve_database_url(Settings())
+    url = config.attributes.get("database_url") or resolve_migration_url(Settings())
     return sqlalchemy_async_url(url)

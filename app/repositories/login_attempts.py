@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import asyncpg
+
 from app.core.models import LoginOutcome
 from app.repositories.base import Repository
 from app.repositories.retention import CUTOFF, delete_batch, prune_batch_sql
@@ -93,6 +95,15 @@ FINISH = "UPDATE login_attempts SET outcome = $2 WHERE id = $1"
 # An attempt whose password was never checked (the hashing queue was full) is not a guess.
 DISCARD = "DELETE FROM login_attempts WHERE id = $1"
 
+# A deleted user's attempts stay for the lockout's arithmetic until pruned, but say nothing
+# about the person: no email, no address, no user id. "deleted" is neither a normalised email
+# (no "@") nor an address, so no lockout read ever counts these rows again.
+ANONYMOUS = "deleted"
+ANONYMISE_FOR_USER = """
+UPDATE login_attempts SET email_key = $3, client_address = $3, user_id = NULL
+WHERE user_id = $1 OR email_key = lower($2)
+"""
+
 # Retention (login_attempts_attempted_at_idx).
 PRUNE_BATCH = prune_batch_sql("login_attempts", f"attempted_at < {CUTOFF}")
 
@@ -101,7 +112,12 @@ class LoginAttemptRepository(Repository):
     async def start(self, *, email: str, user_id: UUID | None, client_address: str) -> int:
         """Record a pending attempt (no password, ever) and return its id."""
         async with self._connection("login_attempts.start") as conn:
-            attempt_id: int = await conn.fetchval(INSERT_PENDING, email, user_id, client_address)
+            try:
+                attempt_id: int = await conn.fetchval(
+                    INSERT_PENDING, email, user_id, client_address
+                )
+            except asyncpg.ForeignKeyViolationError:  # the user was deleted since looked up
+                attempt_id = await conn.fetchval(INSERT_PENDING, email, None, client_address)
         return attempt_id
 
     async def seconds_locked(
@@ -136,3 +152,9 @@ class LoginAttemptRepository(Repository):
         """Delete up to `limit` attempts older than the cutoff; how many went."""
         async with self._connection("login_attempts.prune") as conn:
             return await delete_batch(conn, PRUNE_BATCH, older_than_seconds, limit)
+
+    async def anonymise_for_user(self, user_id: UUID, *, email: str) -> None:
+        """Strip the email and address from every attempt on this user's account (by id, or
+        by its email before the account existed or while it was looked up)."""
+        async with self._connection("login_attempts.anonymise_for_user") as conn:
+            await conn.execute(ANONYMISE_FOR_USER, user_id, email, ANONYMOUS)

@@ -74,6 +74,9 @@ WHERE status = 'pending'
 """
 
 # Delivered mails only: dead ones stay for an operator to look at.
+# A deleted user's mails, sent or not: the recipient and the body hold the address. A
+# sequential scan of the outbox, which retention keeps short.
+DISCARD_FOR_RECIPIENT = "DELETE FROM mail_outbox WHERE lower(recipient) = lower($1)"
 PRUNE_BATCH = prune_batch_sql("mail_outbox", f"status = 'sent' AND sent_at < {CUTOFF}")
 
 
@@ -124,6 +127,10 @@ class MailOutboxRepository(Repository):
         async with self._connection("mail_outbox.stats") as conn:
             row = await conn.fetchrow(STATS)
         return OutboxStats(depth=row["depth"], oldest_due_seconds=row["oldest_due"])
+
+    async def discard_for_recipient(self, recipient: str) -> None:
+        async with self._connection("mail_outbox.discard_for_recipient") as conn:
+            await conn.execute(DISCARD_FOR_RECIPIENT, recipient)
 
     async def prune_batch(self, *, older_than_seconds: float, limit: int) -> int:
         """Delete up to `limit` mails delivered before the cutoff; how many went."""

@@ -61,6 +61,9 @@ WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL
 # Batched, so pruning never holds many row locks or one long transaction. A token spent or
 # expired before the cutoff no longer counts toward any throttle once the cutoff is over an
 # hour old.
+# Deletion's first statement, before the user row is locked: a confirm locks its token, then
+# the user; taking the tokens first keeps the two from waiting on each other in a cycle.
+DELETE_ALL_OF_USER = "DELETE FROM one_time_tokens WHERE user_id = $1"
 PRUNE_BATCH = prune_batch_sql("one_time_tokens", f"(expires_at < {CUTOFF} OR used_at < {CUTOFF})")
 
 
@@ -112,6 +115,10 @@ class OneTimeTokenRepository(Repository):
     async def spend_all_of_user(self, user_id: UUID, purpose: TokenPurpose) -> None:
         async with self._connection("one_time_tokens.spend_all_of_user") as conn:
             await conn.execute(SPEND_ALL_OF_USER, user_id, purpose.value)
+
+    async def delete_all_of_user(self, user_id: UUID) -> None:
+        async with self._connection("one_time_tokens.delete_all_of_user") as conn:
+            await conn.execute(DELETE_ALL_OF_USER, user_id)
 
     async def prune_batch(self, *, older_than_seconds: float, limit: int) -> int:
         """Delete up to `limit` tokens spent or expired before the cutoff; how many went."""

@@ -17,6 +17,10 @@ INSERT INTO refresh_tokens (user_id, session_id, token_hash, expires_at)
 VALUES ($1, $2, $3, $4)
 """
 
+# Which session a token belongs to, without a lock: a refresh locks the session row first
+# and the token row second, the order deletion takes them in too (docs/security.md).
+SESSION_OF = "SELECT session_id FROM refresh_tokens WHERE token_hash = $1"
+
 # Spending is one conditional UPDATE: of two concurrent refreshes with the same token, the
 # row lock lets exactly one through; the other sees it spent (and is treated as reuse).
 SPEND = """
@@ -43,6 +47,11 @@ class RefreshTokenRepository(Repository):
     ) -> None:
         async with self._connection("refresh_tokens.create") as conn:
             await conn.execute(INSERT, user_id, session_id, token_hash, expires_at)
+
+    async def session_of(self, token_hash: bytes) -> UUID | None:
+        async with self._connection("refresh_tokens.session_of") as conn:
+            session_id: UUID | None = await conn.fetchval(SESSION_OF, token_hash)
+        return session_id
 
     async def spend(self, token_hash: bytes) -> UUID | None:
         """Mark an unspent, unexpired token used; its session id, or None if it is not."""

@@ -71,8 +71,9 @@ WITH token AS (
 ended AS (
     UPDATE sessions SET ended_at = now(), end_reason = $3
     WHERE id IN (SELECT session_id FROM token) AND ended_at IS NULL
+    RETURNING id
 )
-SELECT count(*) FROM token
+SELECT (SELECT count(*) FROM token) AS found, (SELECT count(*) FROM ended) AS ended
 """
 
 # A replay: the token was spent before. Ending the session row (not sweeping token rows)
@@ -149,12 +150,16 @@ class SessionRepository(Repository):
             status: str = await conn.execute(END_ALL_FOR_USER, user_id, reason)
         return _count(status)
 
-    async def end_of_token(self, token_hash: bytes, *, user_id: UUID, reason: EndReason) -> bool:
-        """End the session of one of the user's refresh tokens (if not ended already);
-        False if the user has no such token."""
+    async def end_of_token(
+        self, token_hash: bytes, *, user_id: UUID, reason: EndReason
+    ) -> bool | None:
+        """End the session of one of the user's refresh tokens: True if this ended it, False
+        if it had ended already, None if the user has no such token."""
         async with self._connection("sessions.end_of_token") as conn:
-            found: int = await conn.fetchval(END_FOR_LOGOUT, token_hash, user_id, reason)
-        return found > 0
+            row = await conn.fetchrow(END_FOR_LOGOUT, token_hash, user_id, reason)
+        if row["found"] == 0:
+            return None
+        return bool(row["ended"])
 
     async def end_of_spent_token(self, token_hash: bytes) -> bool:
         """End the session of an already-spent refresh token (a replay); True if it ended one."""

@@ -26,7 +26,7 @@ from app.core.errors import (
     ServiceUnavailableError,
     ValidationError,
 )
-from app.core.models import EndReason, LoginOutcome, User
+from app.core.models import AuditEventType, EndReason, LoginOutcome, User
 from app.core.passwords import (
     HasherBusyError,
     PasswordHasher,
@@ -118,6 +118,15 @@ async def _nothing_more(uow: UnitOfWork, user_id: UUID, session_id: UUID) -> Non
 
 
 @dataclass(frozen=True, slots=True)
+class CheckedPassword:
+    """The caller's own password, checked like a login: its attempt row (pending until the
+    change it allows commits) and the hash it matched, for a compare-and-set."""
+
+    attempt_id: int
+    password_hash: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Verified:
     """A password that matched: whose, its attempt row, and a rehash if one is due."""
 
@@ -195,7 +204,15 @@ class AuthService:
             )
             if self._policy.require_verified_email and not verified.user.email_verified:
                 # The password was right, so this is no failure toward the lockout.
-                await uow.login_attempts.finish(verified.attempt_id, LoginOutcome.INACTIVE)
+                await self._refused(
+                    uow,
+                    verified.attempt_id,
+                    LoginOutcome.INACTIVE,
+                    user_id=verified.user.id,
+                    address=client_address,
+                    reason="unverified",
+                    via="login",
+                )
                 raise AuthorizationError("Email address not verified")
             result = None
             rechecked: _Verified | None = verified
@@ -210,7 +227,15 @@ class AuthService:
                 if result is None:  # the hash changed since it was checked
                     rechecked = await self._recheck(uow, rechecked, password)
             if result is None:  # password changed, user deactivated or deleted meanwhile
-                await uow.login_attempts.finish(verified.attempt_id, LoginOutcome.FAILURE)
+                await self._refused(
+                    uow,
+                    verified.attempt_id,
+                    LoginOutcome.FAILURE,
+                    user_id=verified.user.id,
+                    address=client_address,
+                    reason="bad_credentials",
+                    via="login",
+                )
                 raise AuthenticationError(INVALID_CREDENTIALS)
         except DatabaseError as exc:
             # "Wrong password" while the database is down would mislead and feed lockouts.
@@ -243,6 +268,13 @@ class AuthService:
                 address=address,
             )
             added = await extra(uow, user_id, session_id)
+            await uow.audit_events.record(
+                AuditEventType.LOGIN,
+                user_id=user_id,
+                actor_id=user_id,
+                address=address,
+                details={"session_id": str(session_id)},
+            )
         position = await uow.wal_position()  # after the commit: see read_router.py
         claims = AccessClaims(user_id=user_id, session_id=session_id, wal_position=position)
         return updated, self._tokens.issue(claims), added
@@ -258,11 +290,17 @@ class AuthService:
         token_hash = hash_refresh_token(refresh_token)
         minted: tuple[AccessClaims, str] | None = None
         async with uow.transaction():
-            session_id = await uow.refresh_tokens.spend(token_hash)
+            session_id = await uow.refresh_tokens.session_of(token_hash)
+            # The session row is locked before the token row: the order a deletion takes
+            # them in too (user, sessions, then tokens by cascade), so the two never wait
+            # for each other in a cycle.
+            user_id = None
             if session_id is not None:
                 user_id = await uow.sessions.touch_for_refresh(session_id)
                 if user_id is None:  # ended, past its lifetime, or the user inactive
-                    raise AuthenticationError(INVALID_REFRESH_TOKEN)  # rolls the spend back
+                    raise AuthenticationError(INVALID_REFRESH_TOKEN)
+            if user_id is not None and await uow.refresh_tokens.spend(token_hash) is not None:
+                assert session_id is not None
                 new_token = await self._issue_refresh_token(uow, user_id, session_id)
                 minted = (AccessClaims(user_id=user_id, session_id=session_id), new_token)
         if minted is not None:
@@ -273,12 +311,26 @@ class AuthService:
         await uow.sessions.end_of_spent_token(token_hash)
         raise AuthenticationError(INVALID_REFRESH_TOKEN)
 
-    async def logout(self, uow: UnitOfWork, *, user: User, refresh_token: str) -> None:
-        """End the session of one of the user's refresh tokens (again: still a success)."""
-        if not await uow.sessions.end_of_token(
-            hash_refresh_token(refresh_token), user_id=user.id, reason=EndReason.LOGOUT
-        ):
-            raise AuthenticationError(INVALID_REFRESH_TOKEN)
+    async def logout(
+        self, uow: UnitOfWork, *, user: User, refresh_token: str, client_address: str | None = None
+    ) -> None:
+        """End the session of one of the user's refresh tokens (again: still a success, and
+        no second event). A logout is a `session_revoked` event: it ends a session, like
+        DELETE /users/me/sessions/{id}, and "who ended this session" has one answer."""
+        async with uow.transaction():
+            ended = await uow.sessions.end_of_token(
+                hash_refresh_token(refresh_token), user_id=user.id, reason=EndReason.LOGOUT
+            )
+            if ended is None:
+                raise AuthenticationError(INVALID_REFRESH_TOKEN)
+            if ended:
+                await uow.audit_events.record(
+                    AuditEventType.SESSION_REVOKED,
+                    user_id=user.id,
+                    actor_id=user.id,
+                    address=client_address,
+                    details={"reason": "logout"},
+                )
 
     @_outage_is_503
     async def change_password(
@@ -302,7 +354,11 @@ class AuthService:
         if (problem := password_problem(new_password)) is not None:
             raise ValidationError(details=[{"field": "new_password", "message": problem}])
         verified = await self._verify_password(
-            uow, email=user.email, password=current_password, client_address=client_address
+            uow,
+            email=user.email,
+            password=current_password,
+            client_address=client_address,
+            via="password_change",
         )
         if verified.user.id != user.id:  # the email moved to another account meanwhile
             raise AuthenticationError(INVALID_CREDENTIALS)
@@ -317,11 +373,58 @@ class AuthService:
                 if changed is not None:
                     await uow.login_attempts.finish(verified.attempt_id, LoginOutcome.SUCCESS)
                     await uow.sessions.end_all_for_user(user.id, reason=EndReason.PASSWORD_CHANGED)
+                    await uow.audit_events.record(
+                        AuditEventType.PASSWORD_CHANGED,
+                        user_id=user.id,
+                        actor_id=user.id,
+                        address=client_address,
+                    )
             if changed is None:  # the hash changed since it was checked
                 rechecked = await self._recheck(uow, rechecked, current_password)
         if changed is None:
-            await uow.login_attempts.finish(verified.attempt_id, LoginOutcome.FAILURE)
+            await self._refused(
+                uow,
+                verified.attempt_id,
+                LoginOutcome.FAILURE,
+                user_id=user.id,
+                address=client_address,
+                reason="bad_credentials",
+                via="password_change",
+            )
             raise AuthenticationError(INVALID_CREDENTIALS)
+
+    @_outage_is_503
+    async def check_own_password(
+        self, uow: UnitOfWork, *, user: User, password: str, client_address: str, via: str
+    ) -> CheckedPassword:
+        """The signed-in user's password, checked like a login (counted, locked out, the
+        same bcrypt work when wrong); 401 when wrong. The caller closes the attempt: with
+        `password_refused` when its change finds the hash moved on, else in its change."""
+        verified = await self._verify_password(
+            uow, email=user.email, password=password, client_address=client_address, via=via
+        )
+        if verified.user.id != user.id:  # the email moved to another account meanwhile
+            await self.password_refused(
+                uow, verified.attempt_id, user_id=user.id, client_address=client_address, via=via
+            )
+            raise AuthenticationError(INVALID_CREDENTIALS)
+        return CheckedPassword(
+            attempt_id=verified.attempt_id, password_hash=verified.user.password_hash
+        )
+
+    async def password_refused(
+        self, uow: UnitOfWork, attempt_id: int, *, user_id: UUID, client_address: str, via: str
+    ) -> None:
+        """A checked password whose change found the hash changed meanwhile: a failure."""
+        await self._refused(
+            uow,
+            attempt_id,
+            LoginOutcome.FAILURE,
+            user_id=user_id,
+            address=client_address,
+            reason="bad_credentials",
+            via=via,
+        )
 
     async def authenticate(self, uow: UnitOfWork, token: str) -> Authenticated:
         """The active user whose live session a valid access token names.
@@ -337,7 +440,13 @@ class AuthService:
         return Authenticated(user=user, claims=claims)
 
     async def _verify_password(
-        self, uow: UnitOfWork, *, email: str, password: str, client_address: str
+        self,
+        uow: UnitOfWork,
+        *,
+        email: str,
+        password: str,
+        client_address: str,
+        via: str = "login",
     ) -> _Verified:
         """Check a password against the lockout and the account, recording the attempt.
 
@@ -376,12 +485,51 @@ class AuthService:
             await uow.login_attempts.discard(attempt_id)
             raise
         if user is None or not matches:
-            await uow.login_attempts.finish(attempt_id, LoginOutcome.FAILURE)
+            await self._refused(
+                uow,
+                attempt_id,
+                LoginOutcome.FAILURE,
+                user_id=None if user is None else user.id,
+                address=client_address,
+                reason="bad_credentials",
+                via=via,
+            )
             raise AuthenticationError(INVALID_CREDENTIALS)
         if not user.is_active:
-            await uow.login_attempts.finish(attempt_id, LoginOutcome.INACTIVE)
+            await self._refused(
+                uow,
+                attempt_id,
+                LoginOutcome.INACTIVE,
+                user_id=user.id,
+                address=client_address,
+                reason="inactive",
+                via=via,
+            )
             raise AuthorizationError("User is inactive")
         return _Verified(user=user, attempt_id=attempt_id, new_hash=new_hash)
+
+    async def _refused(
+        self,
+        uow: UnitOfWork,
+        attempt_id: int,
+        outcome: LoginOutcome,
+        *,
+        user_id: UUID | None,
+        address: str,
+        reason: str,
+        via: str,
+    ) -> None:
+        """Close a refused attempt and write its `login_failed` event in one transaction.
+        An unknown email writes one too (no user id, and never the email): the two cases
+        must cost the same, and the trail shows what an address tried."""
+        async with uow.transaction():
+            await uow.login_attempts.finish(attempt_id, outcome)
+            await uow.audit_events.record(
+                AuditEventType.LOGIN_FAILED,
+                user_id=user_id,
+                address=address,
+                details={"reason": reason, "via": via},
+            )
 
     async def _seconds_locked(self, uow: UnitOfWork, attempt_id: int) -> int | None:
         policy = self._policy

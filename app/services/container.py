@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.core.metrics import Metrics
+from app.services.account_deletion import AccountDeletionService
+from app.services.admin import AdminService
+from app.services.audit_trail import AuditTrailService
 from app.services.auth import AuthService
 from app.services.discovery import DiscoveryService
 from app.services.email_verification import EmailVerificationService
@@ -24,8 +27,11 @@ class Services:
     auth: AuthService
     users: UserService
     sessions: SessionService
+    admin: AdminService
     password_reset: PasswordResetService
     email_verification: EmailVerificationService
     readiness: ReadinessService
     discovery: DiscoveryService
+    account_deletion: AccountDeletionService
+    audit_trail: AuditTrailService
     metrics: Metrics  # not a use case, but routes take it the same way (login outcomes, /metrics)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from app.core.errors import InvalidTokenError
-from app.core.models import User
+from app.core.models import AuditEventType, User
 from app.core.one_time_tokens import TokenPurpose, hash_one_time_token
 from app.db.uow import UnitOfWork
 from app.services.one_time_links import LinkMailer
@@ -37,7 +37,9 @@ class EmailVerificationService:
             )
         self._mailer.committed(queued)
 
-    async def confirm(self, uow: UnitOfWork, *, token: str) -> None:
+    async def confirm(
+        self, uow: UnitOfWork, *, token: str, client_address: str | None = None
+    ) -> None:
         async with uow.transaction():
             user_id = await uow.one_time_tokens.spend(
                 hash_one_time_token(token), TokenPurpose.VERIFY
@@ -45,3 +47,9 @@ class EmailVerificationService:
             if user_id is None:
                 raise InvalidTokenError()
             await uow.users.mark_email_verified(user_id)
+            await uow.audit_events.record(
+                AuditEventType.EMAIL_VERIFIED,
+                user_id=user_id,
+                actor_id=user_id,
+                address=client_address,
+            )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from app.core.emails import EmailProblem, normalize_email
 from app.core.errors import InvalidTokenError, ValidationError
-from app.core.models import EndReason
+from app.core.models import AuditEventType, EndReason
 from app.core.one_time_tokens import TokenPurpose, hash_one_time_token
 from app.core.passwords import PasswordHasher, normalize_password, password_problem
 from app.db.uow import UnitOfWork
@@ -36,7 +36,14 @@ class PasswordResetService:
             )
         self._mailer.committed(queued)
 
-    async def confirm(self, uow: UnitOfWork, *, token: str, new_password: str) -> None:
+    async def confirm(
+        self,
+        uow: UnitOfWork,
+        *,
+        token: str,
+        new_password: str,
+        client_address: str | None = None,
+    ) -> None:
         """Spend the token, set the password (registration rules), mark the address verified
         (the mail reached it) and end every session of the user."""
         new_password = normalize_password(new_password)
@@ -57,3 +64,9 @@ class PasswordResetService:
             await uow.users.update_password_hash(user_id, new_hash)
             await uow.users.mark_email_verified(user_id)
             await uow.sessions.end_all_for_user(user_id, reason=EndReason.PASSWORD_RESET)
+            await uow.audit_events.record(
+                AuditEventType.PASSWORD_RESET,
+                user_id=user_id,
+                actor_id=user_id,
+                address=client_address,
+            )

@@ -19,6 +19,9 @@ BatchDelete = Callable[[UnitOfWork, float, int], Awaitable[int]]
 class PruneStep:
     name: str
     delete_batch: BatchDelete
+    # Audit events keep their own retention (AUDIT_RETENTION_DAYS): --older-than, meant for
+    # lockout rows and tokens, must never shorten the trail.
+    audit: bool = False
 
 
 PRUNE_STEPS: tuple[PruneStep, ...] = (
@@ -50,6 +53,11 @@ PRUNE_STEPS: tuple[PruneStep, ...] = (
         "delivered mails",
         lambda uow, age, limit: uow.mail_outbox.prune_batch(older_than_seconds=age, limit=limit),
     ),
+    PruneStep(
+        "audit events",
+        lambda uow, age, limit: uow.audit_events.prune_batch(older_than_seconds=age, limit=limit),
+        audit=True,
+    ),
 )
 
 
@@ -57,14 +65,16 @@ async def prune(
     uow: UnitOfWork,
     *,
     older_than_days: float,
+    audit_retention_days: float = 365,
     batch_size: int = 1000,
     steps: tuple[PruneStep, ...] = PRUNE_STEPS,
 ) -> dict[str, int]:
     """Rows deleted per step. Outside any transaction each batch commits on its own, so a
-    running server never waits long on these rows' locks."""
-    age = older_than_days * 86400
+    running server never waits long on these rows' locks. The audit step needs the schema
+    owner (the app role may not delete audit rows)."""
     deleted: dict[str, int] = {}
     for step in steps:
+        age = (audit_retention_days if step.audit else older_than_days) * 86400
         total = 0
         while True:
             count = await step.delete_batch(uow, age, batch_size)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from playwright.async_api import expect
 
+from app.db.uow import UnitOfWork
+from tests.support.admin import grant_admin
 from tests.support.browser import OfflineBrowser, screenshot, skip_without_chromium
 from tests.support.http import register
 from tests.support.settings import TEST_PASSWORD
@@ -23,8 +26,8 @@ def operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
     return [operation for methods in spec["paths"].values() for operation in methods.values()]
 
 
-async def test_swagger_ui_authorizes_with_the_password_form_and_runs_users_me(
-    browser: OfflineBrowser, base_url: str, http: httpx.AsyncClient
+async def test_swagger_ui_authorizes_with_the_password_form_and_runs_users_me_and_admin_list(
+    browser: OfflineBrowser, base_url: str, http: httpx.AsyncClient, own_database: str
 ) -> None:
     await register(http, email=EMAIL, full_name="Grace Hopper")
     spec = (await http.get("/openapi.json")).json()
@@ -53,6 +56,20 @@ async def test_swagger_ui_authorizes_with_the_password_form_and_runs_users_me(
     await expect(response.locator(".response-col_status")).to_have_text("200")
     await expect(response.locator(".response-col_description")).to_contain_text(EMAIL)
     await screenshot(me, "docs-users-me")
+
+    # Made an admin now, the same authorization lists users: the flag is read per request.
+    db = await asyncpg.connect(own_database)
+    try:
+        await grant_admin(UnitOfWork.borrowing(db), EMAIL)
+    finally:
+        await db.close()
+    listing = page.locator(".opblock-get", has=page.locator('[data-path="/api/v1/admin/users"]'))
+    await listing.locator(".opblock-summary").click()
+    await listing.get_by_role("button", name="Try it out").click()
+    await listing.get_by_role("button", name="Execute").click()
+    response = listing.locator(".live-responses-table tr.response")
+    await expect(response.locator(".response-col_status")).to_have_text("200")
+    await expect(response.locator(".response-col_description")).to_contain_text("next_cursor")
 
     assert browser.blocked == []
 

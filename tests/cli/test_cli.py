@@ -83,3 +83,33 @@ def test_commands_that_sign_nothing_still_refuse_a_placeholder_secret() -> None:
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "JWT_SECRET" in lines[0], result.stderr
+
+
+async def test_users_delete_removes_the_user_with_no_actor(own_database: str) -> None:
+    env = {"DATABASE_URL": own_database}
+    created = await auth_service(
+        "users", "create", "ops@example.com", "--password-stdin", env=env, stdin=TEST_PASSWORD
+    )
+    assert created.exit_code == 0, created.output
+
+    deleted = await auth_service("users", "delete", "Ops@Example.com", env=env)
+    assert deleted.exit_code == 0, deleted.output
+    again = await auth_service("users", "delete", "ops@example.com", env=env)
+    assert again.exit_code == 1
+    assert again.stderr.strip().splitlines() == ["auth-service: User not found"]
+
+    connection = await asyncpg.connect(own_database)
+    try:
+        assert await connection.fetchval("SELECT count(*) FROM users") == 0
+        event = await connection.fetchrow(
+            "SELECT actor_id, address, details::text AS details FROM audit_events"
+            " WHERE type = 'user_deleted'"
+        )
+        assert event is not None
+        assert (event["actor_id"], event["address"], event["details"]) == (
+            None,
+            None,
+            '{"via": "cli"}',
+        )
+    finally:
+        await connection.close()

@@ -3,11 +3,13 @@ batches; everything a lockout, a limit or a live session still needs stays."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 
+from app.core.models import AuditEventType
 from app.db.uow import UnitOfWork
 from app.services.retention import prune
 from tests.support.cli import run_cli
@@ -84,6 +86,7 @@ async def test_prune_deletes_only_what_is_past_the_cutoff_in_batches(
         "ended or expired sessions": 1,  # ended 40 days ago; the live one stays
         "spent or expired one-time tokens": 0,
         "delivered mails": 0,
+        "audit events": 0,  # their own retention (365 days): none is that old
     }
     assert await counts(conn) == (7, 7, 2)  # recent attempts, the live and just-expired tokens
     assert await prune(uow, older_than_days=30) == dict.fromkeys(deleted, 0)
@@ -104,7 +107,45 @@ async def test_db_prune_prints_what_it_deleted(own_database: str, tmp_path: Path
             "ended or expired sessions: 1 deleted",
             "spent or expired one-time tokens: 0 deleted",
             "delivered mails: 0 deleted",
+            "audit events: 0 deleted",
         ]
         assert await counts(conn) == (3, 3, 2)
+    finally:
+        await conn.close()
+
+
+async def age_events(conn: asyncpg.Connection, uow: UnitOfWork, days: tuple[int, ...]) -> None:
+    """One event per entry of `days`, that many days old."""
+    for age in days:
+        async with uow.transaction():
+            await uow.audit_events.record(AuditEventType.LOGIN, user_id=uuid.uuid4())
+        await conn.execute(
+            "UPDATE audit_events SET at = clock_timestamp() - make_interval(days => $1)"
+            " WHERE id = (SELECT max(id) FROM audit_events)",
+            age,
+        )
+
+
+async def test_audit_events_keep_their_own_retention_whatever_older_than_says(
+    uow: UnitOfWork, conn: asyncpg.Connection
+) -> None:
+    await age_events(conn, uow, (400, 370, 100, 1))
+    deleted = await prune(uow, older_than_days=1, audit_retention_days=365, batch_size=1)
+    assert deleted["audit events"] == 2
+    assert await conn.fetchval("SELECT count(*) FROM audit_events") == 2
+    assert (await prune(uow, older_than_days=30, audit_retention_days=50))["audit events"] == 1
+
+
+async def test_db_prune_takes_audit_retention_days_from_the_environment(
+    own_database: str, tmp_path: Path
+) -> None:
+    conn = await asyncpg.connect(own_database)
+    try:
+        await age_events(conn, UnitOfWork.borrowing(conn), (400, 100, 1))
+        env = {"MIGRATION_DATABASE_URL": own_database, "AUDIT_RETENTION_DAYS": "50"}
+        result = run_cli("db", "prune", cwd=tmp_path, env=env)
+        assert result.returncode == 0, result.stderr
+        assert "audit events: 2 deleted" in result.stdout.splitlines()
+        assert await conn.fetchval("SELECT count(*) FROM audit_events") == 1
     finally:
         await conn.close()

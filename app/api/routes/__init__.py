@@ -14,6 +14,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
 from app.api.routes import (
+    admin_users,
+    audit_events,
     auth,
     email_verification,
     health,
@@ -33,6 +35,8 @@ ROUTERS: Final[tuple[tuple[APIRouter, str, str], ...]] = (
     (sessions.router, f"{API_PREFIX}/users/me/sessions", "users"),
     (email_verification.router, f"{API_PREFIX}/users", "users"),
     (well_known.router, "/.well-known", "discovery"),
+    (admin_users.router, f"{API_PREFIX}/admin/users", "admin"),
+    (audit_events.router, f"{API_PREFIX}/admin/audit-events", "admin"),
 )
 
 

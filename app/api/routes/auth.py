@@ -144,5 +144,13 @@ async def refresh(body: RefreshRequest, uow: Uow, auth: AuthServiceDep) -> Token
     ),
     responses=error_responses(401, 403, 503),
 )
-async def logout(body: LogoutRequest, user: CurrentUser, uow: Uow, auth: AuthServiceDep) -> None:
-    await auth.logout(uow, user=user, refresh_token=body.refresh_token)
+async def logout(
+    body: LogoutRequest,
+    user: CurrentUser,
+    uow: Uow,
+    auth: AuthServiceDep,
+    client_address: ClientAddress,
+) -> None:
+    await auth.logout(
+        uow, user=user, refresh_token=body.refresh_token, client_address=client_address
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from app.api.deps import CurrentUser, EmailVerificationServiceDep, Uow
+from app.api.deps import ClientAddress, CurrentUser, EmailVerificationServiceDep, Uow
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
 from app.api.schemas import AcceptedOut, EmailVerification
@@ -25,9 +25,12 @@ router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
     responses=error_responses(400, 503),
 )
 async def verify_email(
-    body: EmailVerification, uow: Uow, verification: EmailVerificationServiceDep
+    body: EmailVerification,
+    uow: Uow,
+    verification: EmailVerificationServiceDep,
+    client_address: ClientAddress,
 ) -> None:
-    await verification.confirm(uow, token=body.token)
+    await verification.confirm(uow, token=body.token, client_address=client_address)
 
 
 @router.post(

@@ -48,6 +48,11 @@ async def request_password_reset(
     responses=error_responses(400, 503),
 )
 async def confirm_password_reset(
-    body: PasswordResetConfirm, uow: Uow, resets: PasswordResetServiceDep
+    body: PasswordResetConfirm,
+    uow: Uow,
+    resets: PasswordResetServiceDep,
+    client_address: ClientAddress,
 ) -> None:
-    await resets.confirm(uow, token=body.token, new_password=body.new_password)
+    await resets.confirm(
+        uow, token=body.token, new_password=body.new_password, client_address=client_address
+    )

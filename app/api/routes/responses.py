@@ -12,9 +12,12 @@ from app.api.schemas import ErrorEnvelope
 _DESCRIPTIONS = {
     400: "The one-time token is unknown, used or expired (InvalidTokenError)",
     401: "Missing, invalid or expired credentials",
-    403: "Not allowed (inactive user; unverified email when REQUIRE_VERIFIED_EMAIL is on)",
+    403: (
+        "Not allowed (inactive user; unverified email when REQUIRE_VERIFIED_EMAIL is on; "
+        "not an admin, on /admin routes)"
+    ),
     404: "Not found",
-    409: "Conflict (email already registered)",
+    409: "Conflict (email already registered; an admin deactivating their own account)",
     413: "Request body too large",
     422: "Request does not validate",
     429: "Too many attempts",

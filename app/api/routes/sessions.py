@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 
-from app.api.deps import CurrentSession, SessionServiceDep, Uow
+from app.api.deps import ClientAddress, CurrentSession, SessionServiceDep, Uow
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
 from app.api.schemas import SessionOut, SessionsOut
@@ -43,6 +43,12 @@ async def list_sessions(
     responses=error_responses(401, 404, 503),
 )
 async def end_session(
-    session_id: UUID, caller: CurrentSession, uow: Uow, sessions: SessionServiceDep
+    session_id: UUID,
+    caller: CurrentSession,
+    uow: Uow,
+    sessions: SessionServiceDep,
+    client_address: ClientAddress,
 ) -> None:
-    await sessions.end(uow, user_id=caller.user.id, session_id=session_id)
+    await sessions.end(
+        uow, user_id=caller.user.id, session_id=session_id, client_address=client_address
+    )

@@ -1,10 +1,12 @@
-"""Registration, the caller's own profile, and changing the caller's password."""
+"""Registration, the caller's own profile, changing the caller's password, and deleting
+the caller's account."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
 from app.api.deps import (
+    AccountDeletionServiceDep,
     AuthServiceDep,
     ClientAddress,
     CurrentUser,
@@ -14,7 +16,7 @@ from app.api.deps import (
 )
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
-from app.api.schemas import PasswordChange, UserCreate, UserOut
+from app.api.schemas import AccountDeletion, PasswordChange, UserCreate, UserOut
 
 router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
 
@@ -79,4 +81,29 @@ async def change_password(
         current_password=body.current_password,
         new_password=body.new_password,
         client_address=client_address,
+    )
+
+
+@router.delete(
+    "/me",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Delete the caller's account",
+    description=(
+        "Requires the password (checked, counted and locked out like a login; a wrong one is "
+        "a 401 and the account stays). Removes the user with their sessions, tokens and "
+        "mails, and anonymises their login attempts and audit events (docs/security.md, "
+        "data retention). The email can register again, as a new user."
+    ),
+    responses=error_responses(401, 403, 429, 503),
+)
+async def delete_me(
+    body: AccountDeletion,
+    user: CurrentUser,
+    uow: Uow,
+    deletions: AccountDeletionServiceDep,
+    client_address: ClientAddress,
+) -> None:
+    await deletions.delete_own(
+        uow, user=user, password=body.password, client_address=client_address
     )

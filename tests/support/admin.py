@@ -1,0 +1,48 @@
+"""Admins for tests: granted the way an operator grants it (the admin service, as the CLI
+does), then logged in over HTTP like anyone else."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import httpx
+
+from app.core.models import Actor
+from app.db.uow import UnitOfWork
+from app.services.admin import AdminService
+from tests.support.http import register
+from tests.support.sessions import Pair, bearer, login
+
+
+async def grant_admin(uow: UnitOfWork, email: str, *, admin: bool = True) -> None:
+    service = AdminService()
+    user = await service.find_user(uow, email=email)
+    await service.set_admin(uow, user_id=user.id, admin=admin, actor=Actor.cli())
+
+
+async def admin_pair(
+    http: httpx.AsyncClient, uow: UnitOfWork, email: str = "root@example.com"
+) -> Pair:
+    """Register `email`, make it an admin, and log it in."""
+    await register(http, email=email)
+    await grant_admin(uow, email)
+    return await login(http, email)
+
+
+async def admin_get(http: httpx.AsyncClient, caller: Pair, path: str, **params: Any) -> Any:
+    """GET an admin route that must answer 200; its JSON."""
+    response = await http.get(f"/api/v1/admin/users{path}", params=params, headers=bearer(caller))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def audit_rows(conn: asyncpg.Connection, user_id: UUID | str) -> list[dict[str, Any]]:
+    """The user's audit events, oldest first (read as SQL: the reading API is not ours)."""
+    rows = await conn.fetch(
+        "SELECT type, actor_id, address, details FROM audit_events WHERE user_id = $1 ORDER BY id",
+        UUID(str(user_id)),
+    )
+    return [{**row, "details": json.loads(row["details"])} for row in rows]
