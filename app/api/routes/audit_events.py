@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Annotated
 from uuid import UUID
 
@@ -13,28 +11,10 @@ from app.api.deps import AuditTrailServiceDep, CurrentAdmin, Uow
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
 from app.api.schemas import AuditEventOut, AuditEventsOut
-from app.core.errors import ValidationError
+from app.core.cursors import EVENT_CURSOR_CHARS, EventCursor
 from app.core.models import AuditEventType
 
 router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
-
-CURSOR_PREFIX = "ae1:"  # a version, so the cursor's form can change without misreading old ones
-MAX_CURSOR_CHARS = 64
-
-
-def encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{CURSOR_PREFIX}{last_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    """The id a page ends at; a cursor we did not make is a 422."""
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if text.startswith(CURSOR_PREFIX) and (digits := text[len(CURSOR_PREFIX) :]).isdigit():
-            return int(digits)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise ValidationError(details=[{"field": "cursor", "message": "Not a valid cursor"}])
 
 
 @router.get(
@@ -55,16 +35,16 @@ async def list_audit_events(
     user_id: UUID | None = None,
     type: AuditEventType | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_CHARS)] = None,
+    cursor: Annotated[str | None, Query(max_length=EVENT_CURSOR_CHARS)] = None,
 ) -> AuditEventsOut:
     page = await trail.page(
         uow,
         limit=limit,
         user_id=user_id,
         type=type,
-        before_id=None if cursor is None else decode_cursor(cursor),
+        before_id=None if cursor is None else EventCursor.decode(cursor, field="query.cursor").id,
     )
     return AuditEventsOut(
         items=[AuditEventOut.of(event) for event in page.events],
-        next_cursor=None if page.last_id is None else encode_cursor(page.last_id),
+        next_cursor=None if page.last_id is None else EventCursor(page.last_id).encode(),
     )
