@@ -26,10 +26,11 @@ cli.add_typer(mail_cli, name="mail")  # its own module: app/mail_cli.py
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _settings(*, needs_secret: bool = False) -> Settings:
+def _settings() -> Settings:
+    """The environment's settings, which check themselves (production's rules included),
+    or exit 2 with one line naming the variable."""
     try:
         settings = Settings()
-        settings.check_production(needs_secret=needs_secret)
     except ConfigError as exc:
         typer.echo(f"auth-service: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -67,7 +68,7 @@ def serve(
     from app.core.multiprocess_dir import prepare_multiprocess_dir, remove_dir
     from app.db.urls import resolve_jwt_secret
 
-    settings = _settings(needs_secret=True)
+    settings = _settings()
     try:  # here, so a missing secret is one line, not a traceback from every worker
         resolve_jwt_secret(settings)
     except ConfigError as exc:

@@ -47,8 +47,7 @@ logger = get_logger("app.mail")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    settings.check_production()
+    settings = settings or Settings()  # checked as it was built (app.core.settings)
     settings = resolve_jwt_secret(settings)
     configure_logging(settings)
     init_error_tracking(settings)

@@ -152,6 +152,28 @@ class Settings(BaseSettings):
         return value.strip().rstrip("/")
 
     @model_validator(mode="after")
+    def _fit_for_production(self) -> Self:
+        """Production refuses a missing or copied-from-example DATABASE_URL, and a JWT_SECRET
+        that is a placeholder or short. A missing JWT_SECRET is refused where tokens are
+        signed (app.db.urls.resolve_jwt_secret, for the server), so commands that sign
+        nothing (migrations, user admin, the mail worker) run without one."""
+        if self.app_env != "production":
+            return self
+        url = "" if self.database_url is None else self.database_url.get_secret_value()
+        if _is_placeholder(url):
+            raise ConfigError("DATABASE_URL must be set to a real database URL in production")
+        if self.jwt_algorithm not in HMAC_ALGORITHMS:
+            return self  # a key pair signs: JWT_SECRET is unused (no token signed with it passes)
+        if self.jwt_secret is None:
+            return self  # refused where a token is signed: see above
+        secret = self.jwt_secret.get_secret_value()
+        if _is_placeholder(secret):
+            raise ConfigError("JWT_SECRET must be set to a real secret in production")
+        if len(secret) < 32:
+            raise ConfigError("JWT_SECRET must be at least 32 characters in production")
+        return self
+
+    @model_validator(mode="after")
     def _load_key_files(self) -> Self:
         if self.jwt_algorithm in HMAC_ALGORITHMS:
             if self.jwt_signing_key_file is not None or self.verify_key_paths:
@@ -204,22 +226,6 @@ class Settings(BaseSettings):
         if self.log_format is not None:
             return self.log_format
         return "json" if self.app_env == "production" else "console"
-
-    def check_production(self, *, needs_secret: bool = True) -> None:
-        """Refuse to start production on a missing or copied-from-example secret or URL.
-        Commands that sign nothing (migrations, user admin) pass needs_secret=False."""
-        if self.app_env != "production":
-            return
-        url = "" if self.database_url is None else self.database_url.get_secret_value()
-        if _is_placeholder(url):
-            raise ConfigError("DATABASE_URL must be set to a real database URL in production")
-        if not needs_secret or self.jwt_algorithm not in HMAC_ALGORITHMS:
-            return  # a key pair signs: JWT_SECRET is unused (and no token signed with it passes)
-        secret = "" if self.jwt_secret is None else self.jwt_secret.get_secret_value()
-        if _is_placeholder(secret):
-            raise ConfigError("JWT_SECRET must be set to a real secret in production")
-        if len(secret) < 32:
-            raise ConfigError("JWT_SECRET must be at least 32 characters in production")
 
 
 def _is_placeholder(value: str) -> bool:

@@ -78,9 +78,20 @@ class LoginPolicy:
 
 @dataclass(frozen=True, slots=True)
 class LoginResult:
+    """A login through /login: a new session, its access token and its refresh token."""
+
     user: User
     access: IssuedToken
-    refresh_token: str | None
+    refresh_token: str
+
+
+@dataclass(frozen=True, slots=True)
+class TokenResult:
+    """A login through the OAuth2 password form (/token): a new session and its access
+    token, no refresh token."""
+
+    user: User
+    access: IssuedToken
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +106,15 @@ class Authenticated:
 class TokenPair:
     access: IssuedToken
     refresh_token: str
+
+
+# What a login adds to its new session in the session's transaction: a refresh token for
+# /login, nothing for /token. Generic so that each result type says which it got.
+_SessionExtra = Callable[[UnitOfWork, UUID, UUID], Awaitable[R]]
+
+
+async def _nothing_more(uow: UnitOfWork, user_id: UUID, session_id: UUID) -> None:
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +149,50 @@ class AuthService:
         password: str,
         client_address: str,
         user_agent: str | None = None,
-        issue_refresh_token: bool = True,
     ) -> LoginResult:
-        """Check the password and open a session (with a refresh token unless told not to).
+        """Check the password and open a session with a refresh token."""
+        user, access, refresh_token = await self._login(
+            uow,
+            email=email,
+            password=password,
+            client_address=client_address,
+            user_agent=user_agent,
+            extra=self._issue_refresh_token,
+        )
+        return LoginResult(user=user, access=access, refresh_token=refresh_token)
+
+    async def login_for_token(
+        self,
+        uow: UnitOfWork,
+        *,
+        email: str,
+        password: str,
+        client_address: str,
+        user_agent: str | None = None,
+    ) -> TokenResult:
+        """The same login, checks and lockouts as `login`, for the OAuth2 password form:
+        a session and its access token, no refresh token."""
+        user, access, _ = await self._login(
+            uow,
+            email=email,
+            password=password,
+            client_address=client_address,
+            user_agent=user_agent,
+            extra=_nothing_more,
+        )
+        return TokenResult(user=user, access=access)
+
+    async def _login(
+        self,
+        uow: UnitOfWork,
+        *,
+        email: str,
+        password: str,
+        client_address: str,
+        user_agent: str | None,
+        extra: _SessionExtra[R],
+    ) -> tuple[User, IssuedToken, R]:
+        """Check the password and open a session with what `extra` adds to it.
 
         The password is checked outside any transaction; the commit then holds only if the
         hash it checked is still the user's (users.record_login, under the row lock), so a
@@ -161,7 +222,7 @@ class AuthService:
                     rechecked,
                     address=client_address,
                     user_agent=user_agent,
-                    issue_refresh_token=issue_refresh_token,
+                    extra=extra,
                 )
                 if result is None:  # the hash changed since it was checked
                     rechecked = await self._recheck(uow, rechecked, password)
@@ -188,8 +249,8 @@ class AuthService:
         *,
         address: str,
         user_agent: str | None,
-        issue_refresh_token: bool,
-    ) -> LoginResult | None:
+        extra: _SessionExtra[R],
+    ) -> tuple[User, IssuedToken, R] | None:
         """Commit a verified login as a new session; None if the hash it verified is no
         longer the active user's (nothing is written then)."""
         user_id = verified.user.id
@@ -206,9 +267,7 @@ class AuthService:
                 user_agent=None if user_agent is None else user_agent[:MAX_USER_AGENT_CHARS],
                 address=address,
             )
-            refresh_token = None
-            if issue_refresh_token:
-                refresh_token = await self._issue_refresh_token(uow, user_id, session_id)
+            added = await extra(uow, user_id, session_id)
             await uow.audit_events.record(
                 AuditEventType.LOGIN,
                 user_id=user_id,
@@ -218,9 +277,7 @@ class AuthService:
             )
         position = await uow.wal_position()  # after the commit: see read_router.py
         claims = AccessClaims(user_id=user_id, session_id=session_id, wal_position=position)
-        return LoginResult(
-            user=updated, access=self._tokens.issue(claims), refresh_token=refresh_token
-        )
+        return updated, self._tokens.issue(claims), added
 
     async def refresh(self, uow: UnitOfWork, *, refresh_token: str) -> TokenPair:
         """Spend a refresh token for a new pair in the same session.

@@ -6,6 +6,8 @@ import re
 
 import httpx
 
+from app.api.routes.responses import error_responses
+
 
 async def test_docs_pages_load_assets_from_the_app_only(client: httpx.AsyncClient) -> None:
     for page in ("/docs", "/redoc"):
@@ -43,3 +45,12 @@ async def test_authorize_button_uses_the_password_form_endpoint(client: httpx.As
 async def test_redoc_page_keeps_images_on_this_origin(client: httpx.AsyncClient) -> None:
     response = await client.get("/redoc")
     assert response.headers["Content-Security-Policy"] == "img-src 'self' data: blob:"
+
+
+def test_error_responses_describe_a_status_we_have_no_words_for() -> None:
+    declared = error_responses(404, 410, 499)
+    assert declared[404]["description"] == "Not found"  # ours
+    assert declared[410]["description"] == "Gone"  # the standard phrase
+    assert declared[499]["description"] == "Error 499"  # no standard one either
+    assert set(declared) == {404, 410, 413, 422, 499, 500}
+    assert all(response["model"].__name__ == "ErrorEnvelope" for response in declared.values())

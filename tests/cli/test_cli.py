@@ -11,7 +11,7 @@ from typer.testing import Result
 
 from app.core.settings import ConfigError
 from app.main import create_app
-from tests.support.cli import auth_service, run_cli
+from tests.support.cli import auth_service, invoke, run_cli
 from tests.support.settings import TEST_PASSWORD, make_settings
 
 
@@ -70,12 +70,19 @@ def test_production_refuses_to_start_without_real_secrets(
     assert len(lines) == 1 and variable in lines[0]
 
 
-def test_create_app_checks_production_settings() -> None:
+def test_create_app_refuses_production_without_a_secret() -> None:
+    settings = make_settings(app_env="production", jwt_secret=None)  # fine for migrations
     with pytest.raises(ConfigError, match="JWT_SECRET"):
-        create_app(
-            make_settings(app_env="production", jwt_secret="change-me-please-0123456789abcdef")
-        )
+        create_app(settings)
     create_app(make_settings(app_env="production", jwt_secret="k" * 40))  # a real one passes
+
+
+def test_commands_that_sign_nothing_still_refuse_a_placeholder_secret() -> None:
+    env = {"APP_ENV": "production", "DATABASE_URL": "postgresql://auth@db/auth"}
+    result = invoke("db", "current", env={**env, "JWT_SECRET": "change-me"})
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "JWT_SECRET" in lines[0], result.stderr
 
 
 async def test_users_delete_removes_the_user_with_no_actor(own_database: str) -> None:

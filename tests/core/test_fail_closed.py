@@ -26,8 +26,30 @@ DSN_KEY = "sentrykeynever0logged"
 
 
 def test_nothing_set_means_production(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("APP_ENV")
+    for variable in ("APP_ENV", "DATABASE_URL", "JWT_SECRET"):
+        monkeypatch.delenv(variable, raising=False)
+    with pytest.raises(ConfigError, match=r"DATABASE_URL .* in production"):
+        Settings(_env_file=None)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://auth@db/auth")
     assert Settings(_env_file=None).app_env == "production"
+
+
+@pytest.mark.parametrize(
+    ("values", "variable"),
+    [
+        ({"database_url": None}, "DATABASE_URL"),
+        ({"database_url": "postgresql://change-me@db/auth"}, "DATABASE_URL"),
+        ({"jwt_secret": "change-me-please-0123456789abcdef"}, "JWT_SECRET"),
+        ({"jwt_secret": "k" * 31}, "JWT_SECRET"),
+    ],
+)
+def test_production_settings_refuse_themselves(values: dict[str, object], variable: str) -> None:
+    """No check to remember to call: the settings are refused as they are built."""
+    with pytest.raises(ConfigError) as refused:
+        make_settings(app_env="production", **values)
+    message = str(refused.value)
+    assert message.startswith(variable) and "\n" not in message
+    make_settings(app_env="test", **values)  # production's rules only
 
 
 def test_serve_with_nothing_set_refuses_to_start(tmp_path: Path) -> None:

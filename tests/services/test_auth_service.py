@@ -77,6 +77,24 @@ async def test_login_updates_last_login_and_issues_a_token_for_the_user(
     assert (await auth.authenticate(uow, result.access.token)).user.id == created.id
 
 
+async def test_login_issues_a_refresh_token_and_the_password_form_none(
+    uow: UnitOfWork, conn: asyncpg.Connection, users: UserService, auth: AuthService
+) -> None:
+    await users.register(uow, email=EMAIL, password=TEST_PASSWORD)
+    pair = await auth.login(uow, email=EMAIL, password=TEST_PASSWORD, client_address=ADDRESS)
+    form = await auth.login_for_token(
+        uow, email=EMAIL, password=TEST_PASSWORD, client_address=ADDRESS
+    )
+    assert not hasattr(form, "refresh_token")
+    pair_session, form_session = [
+        (await auth.authenticate(uow, result.access.token)).claims.session_id
+        for result in (pair, form)
+    ]
+    assert pair_session != form_session  # each opened a session of its own
+    counted = await conn.fetch("SELECT session_id, count(*) FROM refresh_tokens GROUP BY 1")
+    assert dict(counted) == {pair_session: 1}  # the form's session has no refresh token
+
+
 async def test_unknown_email_and_wrong_password_fail_identically(
     uow: UnitOfWork, users: UserService, auth: AuthService
 ) -> None:

@@ -65,7 +65,6 @@ async def login(
             user_agent=user_agent,
         )
     identify(result.user)
-    assert result.refresh_token is not None
     return LoginOut(
         access_token=result.access.token,
         expires_in=result.access.expires_in,
@@ -102,13 +101,12 @@ async def token(
     metrics: MetricsDep,
 ) -> TokenOut:
     with metrics.login_outcome():
-        result = await auth.login(
+        result = await auth.login_for_token(
             uow,
             email=username,
             password=password,
             client_address=client_address,
             user_agent=user_agent,
-            issue_refresh_token=False,
         )
     identify(result.user)
     return TokenOut(access_token=result.access.token, expires_in=result.access.expires_in)

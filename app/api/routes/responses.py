@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import Depends, Response
@@ -25,10 +26,21 @@ _DESCRIPTIONS = {
 }
 
 
+def _description(status: int) -> str:
+    """Ours where we have one, else the standard phrase: a route declaring a status we have
+    not described must not fail the whole app at import."""
+    if status in _DESCRIPTIONS:
+        return _DESCRIPTIONS[status]
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:  # not a registered status code (499, say)
+        return f"Error {status}"
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """Envelope responses for `statuses`, plus the ones any route can return."""
     return {
-        status: {"model": ErrorEnvelope, "description": _DESCRIPTIONS[status]}
+        status: {"model": ErrorEnvelope, "description": _description(status)}
         for status in sorted({*statuses, 413, 422, 500})
     }
 
