@@ -183,7 +183,7 @@ _ACCESS_EXAMPLE = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI2ZjFjMmI5ZSJ9
 
 
 class UserOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [_USER_EXAMPLE]})
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_USER_EXAMPLE]})
 
     id: UUID
     email: str
@@ -196,16 +196,9 @@ class UserOut(BaseModel):
 
     @classmethod
     def of(cls, user: User) -> UserOut:
-        return cls(
-            id=user.id,
-            email=user.email,
-            full_name=user.full_name,
-            is_active=user.is_active,
-            email_verified=user.email_verified,
-            is_admin=user.is_admin,
-            created_at=user.created_at,
-            last_login=user.last_login,
-        )
+        # from_attributes: the fields are read off the User by name, so a column added to
+        # both comes along; password_hash has no field here and never leaves.
+        return cls.model_validate(user)
 
 
 class TokenOut(BaseModel):
@@ -269,6 +262,8 @@ class SessionsOut(BaseModel):
 
 
 class AuditEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     at: datetime
     type: str
@@ -282,15 +277,7 @@ class AuditEventOut(BaseModel):
 
     @classmethod
     def of(cls, event: AuditEvent) -> AuditEventOut:
-        return cls(
-            id=event.id,
-            at=event.at,
-            type=event.type,
-            user_id=event.user_id,
-            actor_id=event.actor_id,
-            address=event.address,
-            details=dict(event.details),
-        )
+        return cls.model_validate(event)
 
 
 class AuditEventsOut(BaseModel):
