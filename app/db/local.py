@@ -71,6 +71,14 @@ def _run(argv: list[str]) -> None:
         raise ClusterError(f"{' '.join(argv)} failed:\n{result.stdout}{result.stderr}")
 
 
+def _tail(log: Path, lines: int = 20) -> str:
+    """The end of a server log, which says why a start failed."""
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError as error:
+        return f"(no server log: {error})"
+
+
 def _hand_to_server_user(path: Path) -> None:
     if os.geteuid() == 0:
         shutil.chown(path, SERVER_USER, SERVER_USER)
@@ -193,19 +201,11 @@ class LocalCluster:
 
     def start(self) -> None:
         log = self.data_dir / "server.log"
-        _run(
-            [
-                find_binary("pg_ctl"),
-                "start",
-                "-w",
-                "-t",
-                "60",
-                "-D",
-                str(self.data_dir),
-                "-l",
-                str(log),
-            ]
-        )
+        argv = [find_binary("pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.data_dir)]
+        try:
+            _run([*argv, "-l", str(log)])
+        except ClusterError as error:  # pg_ctl says only "Examine the log output"
+            raise ClusterError(f"{error}\n{_tail(log)}") from None
 
     def stop(self, mode: str = "fast") -> None:
         _run([find_binary("pg_ctl"), "stop", "-w", "-m", mode, "-D", str(self.data_dir)])
