@@ -4,14 +4,23 @@ The route modules declare their operations on plain routers (no prefix, no tags)
 operation is added to the application's own router. `include_router` would keep each router
 as an `_IncludedRouter` layer that is matched and entered on every request (FastAPI 0.121+);
 added flat, a request meets one route table.
+
+The table is built once per process and each app gets its own shallow copy of each route
+(`_bound`): building an `APIRoute` is the dear part of an app (FastAPI reads the endpoint's
+signature and builds a validator for every documented response: about 30 ms for this table),
+and the only part that differs between apps is the request handler, which holds the app whose
+`dependency_overrides` it consults. Production builds one app per process; the test suite
+builds hundreds.
 """
 
 from __future__ import annotations
 
+import copy
+from functools import cache
 from typing import Final
 
 from fastapi import APIRouter, FastAPI
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, request_response
 
 from app.api.routes import (
     admin_users,
@@ -41,16 +50,36 @@ ROUTERS: Final[tuple[tuple[APIRouter, str, str], ...]] = (
 
 
 def attach_routes(app: FastAPI) -> None:
+    app.router.routes.extend(_bound(route, app) for route in _route_table())
+
+
+@cache
+def _route_table() -> tuple[APIRoute, ...]:
+    """Every operation at its prefix and under its tag, bound to no app yet."""
+    table = APIRouter()
     for router, prefix, tag in ROUTERS:
         for route in router.routes:
             assert isinstance(route, APIRoute), f"not an API route: {route!r}"
-            _attach(app, route, prefix, tag)
+            # A per-route body limit would wrap the handler (fastapi._body_limit), which
+            # _bound does not redo; the body limit here is the middleware's.
+            assert route.max_body_size is None, f"per-route body limit on {route.path}"
+            _attach(table, route, prefix, tag)
+    return tuple(route for route in table.routes if isinstance(route, APIRoute))
 
 
-def _attach(app: FastAPI, route: APIRoute, prefix: str, tag: str) -> None:
+def _bound(route: APIRoute, app: FastAPI) -> APIRoute:
+    """`route` answering through `app`'s dependency overrides, as `APIRoute.__init__` sets
+    it up: the analysed signature, fields and validators are shared, not rebuilt."""
+    bound = copy.copy(route)
+    bound.dependency_overrides_provider = app
+    bound.app = request_response(bound.get_route_handler())
+    return bound
+
+
+def _attach(table: APIRouter, route: APIRoute, prefix: str, tag: str) -> None:
     """The operation as declared, at `prefix`, under `tag`: what include_router passed on
     before it kept the router as a layer."""
-    app.router.add_api_route(
+    table.add_api_route(
         prefix + route.path,
         route.endpoint,
         response_model=route.response_model,
