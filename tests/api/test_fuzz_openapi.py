@@ -31,7 +31,7 @@ from tests.support.settings import TEST_PASSWORD, make_settings
 
 pytestmark = pytest.mark.slow
 
-MAX_EXAMPLES = 30
+MAX_EXAMPLES = 20
 FUZZ_EMAIL = "fuzz@example.com"
 # Known at collection time from the app itself; the test then loads the served document.
 _PATHS = create_app(make_settings()).openapi()["paths"]
