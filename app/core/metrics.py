@@ -39,17 +39,18 @@ from app.core.errors import (
     RateLimitError,
     ServiceUnavailableError,
 )
+from app.core.models import LoginOutcome
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 # Login outcomes, all exported from start-up (at 0) so rate() and alerts work from the
 # first scrape. "locked" is what a RateLimitError (lockout, per-address limit) means.
-LOGIN_OUTCOMES = ("success", "bad_credentials", "inactive", "locked", "unavailable")
-_OUTCOME_OF: tuple[tuple[type[Exception], str], ...] = (
-    (RateLimitError, "locked"),
-    (ServiceUnavailableError, "unavailable"),
-    (AuthorizationError, "inactive"),
-    (AuthenticationError, "bad_credentials"),
+LOGIN_OUTCOMES = tuple(LoginOutcome)
+_OUTCOME_OF: tuple[tuple[type[Exception], LoginOutcome], ...] = (
+    (RateLimitError, LoginOutcome.LOCKED),
+    (ServiceUnavailableError, LoginOutcome.UNAVAILABLE),
+    (AuthorizationError, LoginOutcome.INACTIVE),
+    (AuthenticationError, LoginOutcome.BAD_CREDENTIALS),
 )
 
 _QUERY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
@@ -243,7 +244,7 @@ class Metrics:
                     self.logins.labels(outcome).inc()
                     break
             raise
-        self.logins.labels("success").inc()
+        self.logins.labels(LoginOutcome.SUCCESS).inc()
 
     def render(self) -> tuple[bytes, str]:
         """The text exposition format: this process's registry, or all workers' files."""

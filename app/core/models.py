@@ -24,13 +24,21 @@ class User:
 
 
 class LoginOutcome(StrEnum):
-    """How a login attempt ended. Until it ends its row says 'pending', written by the
-    repository's INSERT only, never set from here."""
+    """How a login attempt ended: one set of names for the `outcome` label of
+    auth_logins_total (what operators' dashboards and alerts name) and for
+    login_attempts.outcome (migration 20261203_0009 renamed the stored 'failure').
 
-    FAILURE = "failure"
-    LOCKED = "locked"
-    INACTIVE = "inactive"
+    UNAVAILABLE is a metric's outcome only: the database was not reachable, so no row can
+    record it. Until an attempt ends its row says 'pending' (`PENDING` in
+    app/repositories/login_attempts.py), which is a state, not an outcome: no login ends
+    pending and no metric counts it.
+    """
+
     SUCCESS = "success"
+    BAD_CREDENTIALS = "bad_credentials"  # unknown email or wrong password: lockouts count it
+    INACTIVE = "inactive"  # the right password for a deactivated or unverified account
+    LOCKED = "locked"  # refused by a lockout or the per-address limit; no password checked
+    UNAVAILABLE = "unavailable"  # the database was down (503): never stored
 
 
 @dataclass(frozen=True, slots=True)

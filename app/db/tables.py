@@ -57,7 +57,8 @@ Index(
 
 # Every login attempt, read by the lockout checks. email_key is lower(trimmed email), so
 # unknown emails are counted exactly like real accounts. A row starts as 'pending' (counted)
-# before the password is checked, which bounds concurrent guesses.
+# before the password is checked, which bounds concurrent guesses; it ends as one of the
+# app.core.models.LoginOutcome values except 'unavailable' (metric-only: no row records it).
 login_attempts = Table(
     "login_attempts",
     metadata,
@@ -73,14 +74,16 @@ login_attempts = Table(
     Column("client_address", String(128), nullable=False),
     Column("outcome", String(16), nullable=False),
     CheckConstraint(
-        "outcome IN ('pending', 'failure', 'locked', 'inactive', 'success')",
+        "outcome IN ('pending', 'bad_credentials', 'locked', 'inactive', 'success')",
         name="login_attempts_outcome_check",
     ),
 )
 Index("login_attempts_user_id_idx", login_attempts.c.user_id)
 # Each lockout read has a partial index on exactly the rows it counts (revision
-# 20261202_0005), so old rows and 'locked' rows piled up on one key cost it nothing.
-_COUNTED = text("outcome IN ('pending', 'failure')")
+# 20261202_0005; predicate renamed by 20261203_0009), so old rows and 'locked' rows piled
+# up on one key cost it nothing. The lockout's SQL must say the same (COUNTED in
+# app/repositories/login_attempts.py), or the planner cannot use these.
+_COUNTED = text("outcome IN ('pending', 'bad_credentials')")
 Index(
     "login_attempts_email_key_counted_idx",
     login_attempts.c.email_key,

@@ -25,12 +25,21 @@ from app.core.models import LoginOutcome
 from app.repositories.base import Repository
 from app.repositories.retention import CUTOFF, delete_batch, prune_batch_sql
 
+# A row's outcome until its attempt ends: counted like a bad credential, so concurrent
+# guesses cannot slip past the lockout. A state, not a LoginOutcome: no attempt ends so.
+PENDING = "pending"
+# The rows a lockout counts: exactly the predicate of the partial indexes
+# login_attempts_*_counted_idx (app/db/tables.py). The planner uses an index only for a
+# query whose WHERE implies the index's predicate, so the two must change together
+# (tests/migrations/test_login_outcomes.py).
+COUNTED = f"outcome IN ('{PENDING}', '{LoginOutcome.BAD_CREDENTIALS}')"
+
 # attempted_at is clock_timestamp() like the window checks below: now() is the transaction's
 # start, which inside a long-lived outer transaction (the test suite's) is long past.
 # $1 is already normalised (app.core.emails); lower() stays as a no-op safety net.
-INSERT_PENDING = """
+INSERT_PENDING = f"""
 INSERT INTO login_attempts (email_key, user_id, client_address, outcome, attempted_at)
-VALUES (lower($1), $2, $3, 'pending', clock_timestamp())
+VALUES (lower($1), $2, $3, '{PENDING}', clock_timestamp())
 RETURNING id
 """
 
@@ -50,7 +59,7 @@ RETURNING id
 # (volatile: never an index condition), the window was a filter and a key inflated with old
 # rows was read whole (tests/repositories/test_lockout_queries.py). clock_timestamp(), not
 # now(): real time even inside a long transaction.
-SECONDS_LOCKED = """
+SECONDS_LOCKED = f"""
 WITH me AS MATERIALIZED (
     SELECT email_key, client_address FROM login_attempts WHERE id = $1
 ),
@@ -59,14 +68,14 @@ own_success AS MATERIALIZED (
     FROM login_attempts
     WHERE email_key = (SELECT email_key FROM me)
       AND client_address = (SELECT client_address FROM me)
-      AND outcome = 'success'
+      AND outcome = '{LoginOutcome.SUCCESS}'
       AND attempted_at > (SELECT clock_timestamp() - make_interval(secs => $5))
 ),
 account AS (
     SELECT attempted_at
     FROM login_attempts
     WHERE email_key = (SELECT email_key FROM me)
-      AND outcome IN ('pending', 'failure')
+      AND {COUNTED}
       AND attempted_at > (SELECT clock_timestamp() - make_interval(secs => $4))
       AND id <> $1
       AND ((SELECT at FROM own_success) IS NULL
@@ -79,7 +88,7 @@ address AS (
     SELECT attempted_at
     FROM login_attempts
     WHERE client_address = (SELECT client_address FROM me)
-      AND outcome IN ('pending', 'failure')
+      AND {COUNTED}
       AND attempted_at > (SELECT clock_timestamp() - make_interval(secs => $4))
       AND id <> $1
     ORDER BY attempted_at DESC

@@ -230,10 +230,9 @@ class AuthService:
                 await self._refused(
                     uow,
                     verified.attempt_id,
-                    LoginOutcome.FAILURE,
+                    LoginOutcome.BAD_CREDENTIALS,
                     user_id=verified.user.id,
                     address=client_address,
-                    reason="bad_credentials",
                     via="login",
                 )
                 raise AuthenticationError(INVALID_CREDENTIALS)
@@ -385,10 +384,9 @@ class AuthService:
             await self._refused(
                 uow,
                 verified.attempt_id,
-                LoginOutcome.FAILURE,
+                LoginOutcome.BAD_CREDENTIALS,
                 user_id=user.id,
                 address=client_address,
-                reason="bad_credentials",
                 via="password_change",
             )
             raise AuthenticationError(INVALID_CREDENTIALS)
@@ -419,10 +417,9 @@ class AuthService:
         await self._refused(
             uow,
             attempt_id,
-            LoginOutcome.FAILURE,
+            LoginOutcome.BAD_CREDENTIALS,
             user_id=user_id,
             address=client_address,
-            reason="bad_credentials",
             via=via,
         )
 
@@ -488,10 +485,9 @@ class AuthService:
             await self._refused(
                 uow,
                 attempt_id,
-                LoginOutcome.FAILURE,
+                LoginOutcome.BAD_CREDENTIALS,
                 user_id=None if user is None else user.id,
                 address=client_address,
-                reason="bad_credentials",
                 via=via,
             )
             raise AuthenticationError(INVALID_CREDENTIALS)
@@ -502,7 +498,6 @@ class AuthService:
                 LoginOutcome.INACTIVE,
                 user_id=user.id,
                 address=client_address,
-                reason="inactive",
                 via=via,
             )
             raise AuthorizationError("User is inactive")
@@ -516,19 +511,20 @@ class AuthService:
         *,
         user_id: UUID | None,
         address: str,
-        reason: str,
         via: str,
+        reason: str | None = None,
     ) -> None:
         """Close a refused attempt and write its `login_failed` event in one transaction.
         An unknown email writes one too (no user id, and never the email): the two cases
-        must cost the same, and the trail shows what an address tried."""
+        must cost the same, and the trail shows what an address tried. The event's reason
+        is the outcome's name unless a finer one is given."""
         async with uow.transaction():
             await uow.login_attempts.finish(attempt_id, outcome)
             await uow.audit_events.record(
                 AuditEventType.LOGIN_FAILED,
                 user_id=user_id,
                 address=address,
-                details={"reason": reason, "via": via},
+                details={"reason": reason or outcome.value, "via": via},
             )
 
     async def _seconds_locked(self, uow: UnitOfWork, attempt_id: int) -> int | None:

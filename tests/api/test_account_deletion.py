@@ -8,6 +8,7 @@ import uuid
 import asyncpg
 import httpx
 
+from app.core.models import LoginOutcome
 from tests.support.audit import events_of, make_admin
 from tests.support.http import assert_envelope, register
 from tests.support.sessions import bearer, login, me, refresh
@@ -38,8 +39,9 @@ async def test_a_wrong_password_is_a_401_that_counts_and_the_account_stays(
     assert await me(client, pair) == 200
     assert (
         await conn.fetchval(
-            "SELECT count(*) FROM login_attempts WHERE user_id = $1 AND outcome = 'failure'",
+            "SELECT count(*) FROM login_attempts WHERE user_id = $1 AND outcome = $2",
             uuid.UUID(user["id"]),
+            LoginOutcome.BAD_CREDENTIALS,
         )
         == 1
     )

@@ -124,8 +124,8 @@ async def test_every_attempt_is_recorded_without_the_password(
         "FROM login_attempts t ORDER BY id"
     )
     assert [(r["email_key"], r["user_id"], r["outcome"]) for r in rows] == [
-        ("ada@example.com", user["id"], "failure"),
-        ("nobody@example.com", None, "failure"),
+        ("ada@example.com", user["id"], "bad_credentials"),
+        ("nobody@example.com", None, "bad_credentials"),
         ("ada@example.com", user["id"], "success"),
     ]
     assert {r["client_address"] for r in rows} == {"127.0.0.1"}

@@ -6,14 +6,12 @@ timeout."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Any
 
 import asyncpg
 
 from app.repositories.login_attempts import SECONDS_LOCKED
 from tests.support.http import live_app, register
-from tests.support.lockout import client_from
+from tests.support.lockout import client_from, plan_nodes
 from tests.support.settings import TEST_PASSWORD
 
 VICTIM = "victim@example.com"
@@ -26,19 +24,13 @@ STATEMENT_TIMEOUT_MS = 200
 INFLATE = """
 INSERT INTO login_attempts (email_key, client_address, outcome, attempted_at)
 SELECT $1, '10.0.' || (i % 250) || '.' || (i % 200),
-       CASE WHEN i % 1000 = 0 THEN 'success' ELSE 'failure' END,
+       CASE WHEN i % 1000 = 0 THEN 'success' ELSE 'bad_credentials' END,
        clock_timestamp() - interval '2 days' - i * interval '1 second'
 FROM generate_series(1, $2) AS i
 UNION ALL
 SELECT $1, '10.9.9.9', 'locked', clock_timestamp() - i * interval '10 milliseconds'
 FROM generate_series(1, $3) AS i
 """
-
-
-def plan_nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from plan_nodes(child)
 
 
 async def inflate(conn: asyncpg.Connection) -> None:

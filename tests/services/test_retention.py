@@ -19,11 +19,11 @@ DAY = timedelta(days=1)
 # Bulk test data: $1 rows 40+ days old and $2 recent ones in each attempts table.
 ATTEMPTS = """
 INSERT INTO login_attempts (email_key, client_address, outcome, attempted_at)
-SELECT 'ada@example.com', '192.0.2.1', 'failure',
+SELECT 'ada@example.com', '192.0.2.1', 'bad_credentials',
        clock_timestamp() - make_interval(days => 40 + i % 5)
 FROM generate_series(1, $1) AS i
 UNION ALL
-SELECT 'ada@example.com', '192.0.2.1', 'failure', clock_timestamp()
+SELECT 'ada@example.com', '192.0.2.1', 'bad_credentials', clock_timestamp()
 FROM generate_series(1, $2) AS i;
 """
 REGISTRATIONS = """

@@ -1,7 +1,10 @@
-"""Driving the lockout: failed logins from chosen client addresses, and what a client can
-compare between two answers."""
+"""Driving the lockout: failed logins from chosen client addresses, what a client can
+compare between two answers, and the plans of the lockout's reads."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -29,3 +32,10 @@ def shape(response: httpx.Response) -> tuple[int, str, str, str | None]:
     error = response.json()["error"]
     challenge = response.headers.get("www-authenticate")
     return (response.status_code, error["type"], error["message"], challenge)
+
+
+def plan_nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every node of an EXPLAIN (FORMAT JSON) plan, depth first."""
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from plan_nodes(child)
