@@ -1,5 +1,6 @@
 """`auth-service keys generate`, and start-up refusing a bad key file, as an operator sees
-them: real processes, one line on stderr, no traceback."""
+them: one line on stderr, no traceback. `keys generate` runs in process (its file's mode
+comes from mkstemp, not from the process's umask); the refusals are the real entry point's."""
 
 from __future__ import annotations
 
@@ -11,15 +12,15 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from app.core.keys import load_key_file
-from tests.support.cli import run_cli
+from tests.support.cli import invoke, run_cli
 from tests.support.keys import ec_key, private_pem, rsa_key, write_file
 
 
 @pytest.mark.parametrize("algorithm", ["ES256", "RS256"])
 def test_generate_writes_a_private_key_only_its_owner_reads(tmp_path: Path, algorithm: str) -> None:
     out = tmp_path / "signing.pem"
-    result = run_cli("keys", "generate", "--algorithm", algorithm, "--out", str(out), cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    result = invoke("keys", "generate", "--algorithm", algorithm, "--out", str(out))
+    assert result.exit_code == 0, result.stderr
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     key = load_pem_private_key(out.read_bytes(), password=None)
     if algorithm == "ES256":
@@ -33,22 +34,20 @@ def test_generate_writes_a_private_key_only_its_owner_reads(tmp_path: Path, algo
 
 def test_generate_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     out = write_file(tmp_path / "signing.pem", b"an existing key", mode=0o644)
-    refused = run_cli("keys", "generate", "--algorithm", "ES256", "--out", str(out), cwd=tmp_path)
-    assert refused.returncode == 1 and "--force" in refused.stderr
+    refused = invoke("keys", "generate", "--algorithm", "ES256", "--out", str(out))
+    assert refused.exit_code == 1 and "--force" in refused.stderr
     assert out.read_bytes() == b"an existing key"
 
-    forced = run_cli(
-        "keys", "generate", "--algorithm", "ES256", "--out", str(out), "--force", cwd=tmp_path
-    )
-    assert forced.returncode == 0, forced.stderr
+    forced = invoke("keys", "generate", "--algorithm", "ES256", "--out", str(out), "--force")
+    assert forced.exit_code == 0, forced.stderr
     assert stat.S_IMODE(out.stat().st_mode) == 0o600  # the replaced file's 0644 is gone
     assert load_key_file(out, "ES256", signs=True).kid == forced.stdout.strip()
 
 
 def test_generate_refuses_other_algorithms(tmp_path: Path) -> None:
     out = tmp_path / "k.pem"
-    result = run_cli("keys", "generate", "--algorithm", "HS256", "--out", str(out), cwd=tmp_path)
-    assert result.returncode == 2 and not out.exists()
+    result = invoke("keys", "generate", "--algorithm", "HS256", "--out", str(out))
+    assert result.exit_code == 2 and not out.exists()
 
 
 def _serve_refusal(tmp_path: Path, **env: str) -> str:
@@ -63,6 +62,7 @@ def _serve_refusal(tmp_path: Path, **env: str) -> str:
     return lines[0]
 
 
+@pytest.mark.process
 def test_serve_refuses_bad_key_files_in_one_line(tmp_path: Path) -> None:
     loose = write_file(tmp_path / "loose.pem", private_pem(ec_key()), mode=0o644)
     cases = {

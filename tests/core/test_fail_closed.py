@@ -15,7 +15,7 @@ from asgi_lifespan import LifespanManager
 from app.core.settings import ConfigError, Settings
 from app.db.urls import dev_secret_path, resolve_jwt_secret
 from app.main import create_app
-from tests.support.cli import run_cli
+from tests.support.cli import invoke
 from tests.support.database import ROOT
 from tests.support.http import client_for
 from tests.support.settings import make_settings
@@ -52,6 +52,7 @@ def test_production_settings_refuse_themselves(values: dict[str, object], variab
     make_settings(app_env="test", **values)  # production's rules only
 
 
+@pytest.mark.process
 def test_serve_with_nothing_set_refuses_to_start(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("APP_", "DATABASE_", "JWT_"))}
     result = subprocess.run(
@@ -68,13 +69,10 @@ def test_serve_with_nothing_set_refuses_to_start(tmp_path: Path) -> None:
     assert len(lines) == 1 and "DATABASE_URL" in lines[0] and "production" in lines[0]
 
 
-def test_commands_that_sign_nothing_need_no_secret_in_production(
-    own_database: str, tmp_path: Path
-) -> None:
+def test_commands_that_sign_nothing_need_no_secret_in_production(own_database: str) -> None:
     """Migrations run where the signing secret is not (CI, a migration job)."""
-    env = {"APP_ENV": "production", "DATABASE_URL": own_database}
-    result = run_cli("db", "current", cwd=tmp_path, env=env)
-    assert result.returncode == 0, result.stderr
+    result = invoke("db", "current", env={"APP_ENV": "production", "DATABASE_URL": own_database})
+    assert result.exit_code == 0, result.stderr
     assert "(head)" in result.stdout
 
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import asyncpg
 
 from app.core.models import AuditEventType
 from app.db.uow import UnitOfWork
 from app.services.retention import prune
-from tests.support.cli import run_cli
+from tests.support.cli import auth_service
 
 DAY = timedelta(days=1)
 
@@ -92,14 +91,13 @@ async def test_prune_deletes_only_what_is_past_the_cutoff_in_batches(
     assert await prune(uow, older_than_days=30) == dict.fromkeys(deleted, 0)
 
 
-async def test_db_prune_prints_what_it_deleted(own_database: str, tmp_path: Path) -> None:
+async def test_db_prune_prints_what_it_deleted(own_database: str) -> None:
     conn = await asyncpg.connect(own_database)
     try:
         await seed(UnitOfWork.borrowing(conn), conn, old=30, recent=3)
-        result = run_cli(
-            "db", "prune", "--older-than", "30", cwd=tmp_path, env={"DATABASE_URL": own_database}
-        )
-        assert result.returncode == 0, result.stderr
+        env = {"DATABASE_URL": own_database}
+        result = await auth_service("db", "prune", "--older-than", "30", env=env)
+        assert result.exit_code == 0, result.stderr
         assert result.stdout.splitlines() == [
             "login attempts: 30 deleted",
             "registration attempts: 30 deleted",
@@ -137,14 +135,14 @@ async def test_audit_events_keep_their_own_retention_whatever_older_than_says(
 
 
 async def test_db_prune_takes_audit_retention_days_from_the_environment(
-    own_database: str, tmp_path: Path
+    own_database: str,
 ) -> None:
     conn = await asyncpg.connect(own_database)
     try:
         await age_events(conn, UnitOfWork.borrowing(conn), (400, 100, 1))
         env = {"MIGRATION_DATABASE_URL": own_database, "AUDIT_RETENTION_DAYS": "50"}
-        result = run_cli("db", "prune", cwd=tmp_path, env=env)
-        assert result.returncode == 0, result.stderr
+        result = await auth_service("db", "prune", env=env)
+        assert result.exit_code == 0, result.stderr
         assert "audit events: 2 deleted" in result.stdout.splitlines()
         assert await conn.fetchval("SELECT count(*) FROM audit_events") == 1
     finally:
