@@ -1,11 +1,16 @@
 """docs/integrating.md's verifier, run exactly as written against a served auth-service
-that signs with ES256 in production mode and has no JWT_SECRET at all."""
+that signs with ES256 in production mode and has no JWT_SECRET at all.
+
+Served in process (`serving`, a real uvicorn socket): the claim is about the HTTP answers
+and the JWKS, and `serve` adds no HTTP setting of its own (see test_hostile_server.py). The
+one check `serve` makes before uvicorn starts, the JWT secret, is asserted on the settings.
+The verifier's blocking httpx calls run in a thread, so the server's loop can answer them."""
 
 from __future__ import annotations
 
+import asyncio
 import re
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +18,12 @@ import httpx
 import pytest
 from jose import JWTError, jwt
 
+from app.db.urls import resolve_jwt_secret
+from app.main import create_app
 from tests.support.database import ROOT
+from tests.support.http import serving
 from tests.support.keys import ec_key, private_pem, write_file
-from tests.support.processes import app_environment, served
-from tests.support.settings import TEST_PASSWORD
+from tests.support.settings import TEST_PASSWORD, make_settings
 from tests.support.tokens import DEEP, b64
 
 MARKER = "<!-- verifier-snippet -->"
@@ -31,16 +38,17 @@ def verifier_snippet() -> str:
 
 
 @pytest.fixture
-def es256_server(own_database: str, tmp_path: Path) -> Iterator[str]:
+async def es256_server(own_database: str, tmp_path: Path) -> AsyncIterator[str]:
     key_file = write_file(tmp_path / "signing.pem", private_pem(ec_key()))
-    env = app_environment(
-        own_database,
-        APP_ENV="production",
-        JWT_ALGORITHM="ES256",
-        JWT_SIGNING_KEY_FILE=str(key_file),
+    settings = make_settings(
+        database_url=own_database,
+        app_env="production",
+        jwt_algorithm="ES256",
+        jwt_signing_key_file=str(key_file),
+        jwt_secret=None,  # production needs none under a key pair
     )
-    del env["JWT_SECRET"]  # production needs none under a key pair
-    with served([sys.executable, "-m", "app", "serve"], env) as base_url:
+    assert resolve_jwt_secret(settings) is settings  # `serve` asks for none either
+    async with serving(create_app(settings)) as base_url:
         yield base_url
 
 
@@ -52,23 +60,25 @@ def documented_verifier(base_url: str) -> Callable[[str], dict[str, Any]]:
     return verify
 
 
-def test_the_documented_verifier_checks_tokens_with_the_jwks_url_only(es256_server: str) -> None:
-    with httpx.Client(base_url=es256_server) as http:
-        user = http.post(
-            "/api/v1/users", json={"email": "svc@example.com", "password": TEST_PASSWORD}
-        ).json()
-        token = http.post(
-            "/api/v1/auth/login", json={"email": "svc@example.com", "password": TEST_PASSWORD}
-        ).json()["access_token"]
+async def test_the_documented_verifier_checks_tokens_with_the_jwks_url_only(
+    es256_server: str,
+) -> None:
+    credentials = {"email": "svc@example.com", "password": TEST_PASSWORD}
+    async with httpx.AsyncClient(base_url=es256_server) as http:
+        user = (await http.post("/api/v1/users", json=credentials)).json()
+        token = (await http.post("/api/v1/auth/login", json=credentials)).json()["access_token"]
         deep = f"{b64(b'[' * DEEP + b']' * DEEP)}.e30.c2ln"
-        server_answer = http.get("/api/v1/users/me", headers={"Authorization": f"Bearer {deep}"})
-        huge = http.get("/api/v1/users/me", headers={"Authorization": "Bearer " + "a" * 60_000})
-    for answer in (server_answer, huge):  # the served process, not only the ASGI app
+        bearers = (deep, "a" * 60_000)
+        answers = [
+            await http.get("/api/v1/users/me", headers={"Authorization": f"Bearer {bearer}"})
+            for bearer in bearers
+        ]
+    for answer in answers:  # through uvicorn's parser, not only the ASGI app
         assert answer.status_code == 401 and answer.headers["WWW-Authenticate"] == "Bearer"
         assert answer.json()["error"]["type"] == "AuthenticationError"
 
     verify = documented_verifier(es256_server)
-    assert verify(token)["sub"] == user["id"]
+    assert (await asyncio.to_thread(verify, token))["sub"] == user["id"]
 
     header, payload, signature = token.split(".")
     kid = jwt.get_unverified_header(token)["kid"]
@@ -82,5 +92,5 @@ def test_the_documented_verifier_checks_tokens_with_the_jwks_url_only(es256_serv
     }
     for name, bad in refused.items():
         with pytest.raises(JWTError):
-            verify(bad)
+            await asyncio.to_thread(verify, bad)
             pytest.fail(name)
