@@ -17,7 +17,8 @@ from app.api.deps import (
 )
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
-from app.api.schemas import EmailPrefix, PageCursor, UserOut, UserPageOut
+from app.api.schemas.admin_users import EmailPrefix, PageCursor, UserPageOut
+from app.api.schemas.users import UserOut
 from app.core.cursors import Cursor
 from app.core.models import Actor
 from app.services.admin import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from app.api.deps import AuditTrailServiceDep, CurrentAdmin, Uow
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
-from app.api.schemas import AuditEventOut, AuditEventsOut
+from app.api.schemas.audit_events import AuditEventOut, AuditEventsOut
 from app.core.cursors import EVENT_CURSOR_CHARS, EventCursor
 from app.core.models import AuditEventType
 

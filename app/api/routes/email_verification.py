@@ -7,7 +7,8 @@ from fastapi import APIRouter, Response, status
 from app.api.deps import ClientAddress, CurrentUser, EmailVerificationServiceDep, Uow
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
-from app.api.schemas import AcceptedOut, EmailVerification
+from app.api.schemas.email_verification import EmailVerification
+from app.api.schemas.fields import AcceptedOut
 
 router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
 

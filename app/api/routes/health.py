@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 
 from app.api.deps import MetricsDep, ReadinessServiceDep, Uow
 from app.api.routes.responses import error_responses
-from app.api.schemas import HealthOut
+from app.api.schemas.health import HealthOut
 
 router = APIRouter()  # attached in app.api.routes
 

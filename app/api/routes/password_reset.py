@@ -7,7 +7,8 @@ from fastapi import APIRouter, Response, status
 from app.api.deps import ClientAddress, PasswordResetServiceDep, Uow
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
-from app.api.schemas import AcceptedOut, PasswordResetConfirm, PasswordResetRequest
+from app.api.schemas.fields import AcceptedOut
+from app.api.schemas.password_reset import PasswordResetConfirm, PasswordResetRequest
 
 router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response, status
 from app.api.deps import ClientAddress, CurrentSession, SessionServiceDep, Uow
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
-from app.api.schemas import SessionOut, SessionsOut
+from app.api.schemas.sessions import SessionOut, SessionsOut
 
 router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
 

@@ -16,7 +16,7 @@ from app.api.deps import (
 )
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
-from app.api.schemas import AccountDeletion, PasswordChange, UserCreate, UserOut
+from app.api.schemas.users import AccountDeletion, PasswordChange, UserCreate, UserOut
 
 router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
 

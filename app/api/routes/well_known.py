@@ -8,7 +8,7 @@ from typing import Final
 from fastapi import APIRouter, Request, Response
 
 from app.api.deps import DiscoveryServiceDep
-from app.api.schemas import JwksOut, OpenIdConfigurationOut
+from app.api.schemas.well_known import JwksOut, OpenIdConfigurationOut
 
 # Verifiers cache these for this long. Rotation (docs/operations.md) publishes a new key and
 # waits at least this long before signing with it, so every cache holds it by then; 5
