@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
@@ -15,9 +14,7 @@ from app.api.middleware import RequestMiddleware
 from app.api.routes import attach_routes
 from app.core.errortracking import init_error_tracking
 from app.core.gc_tuning import tune_after_start_up
-from app.core.keys import KeyRing
 from app.core.logging import access_logger, configure_logging, get_logger
-from app.core.mail import MailTemplates
 from app.core.mail_metrics import MailMetrics
 from app.core.metrics import Metrics, ReplicaMetrics
 from app.core.passwords import PasswordHasher
@@ -27,21 +24,9 @@ from app.core.tokens import TokenCodec
 from app.db.database import Database
 from app.db.read_router import ReadRouteMetrics
 from app.db.replica_health import ReplicaHealthChecker
-from app.db.schema_head import migration_heads
 from app.db.urls import resolve_jwt_secret
-from app.services.account_deletion import AccountDeletionService
-from app.services.admin import AdminService
-from app.services.audit_trail import AuditTrailService
-from app.services.auth import AuthService, LoginPolicy
 from app.services.container import Services
-from app.services.discovery import DiscoveryService
-from app.services.email_verification import EmailVerificationService
 from app.services.mail_delivery import DeliveryPolicy, OutboxWorker, mail_transport
-from app.services.one_time_links import LinkMailer, LinkPolicy
-from app.services.password_reset import PasswordResetService
-from app.services.readiness import ReadinessService
-from app.services.sessions import SessionService
-from app.services.users import RegistrationLimit, UserService
 
 logger = get_logger("app.mail")
 
@@ -113,7 +98,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.services = _services(settings, metrics, hasher, tokens, keys, mail_metrics)
+    app.state.services = Services.build(
+        settings,
+        metrics=metrics,
+        hasher=hasher,
+        tokens=tokens,
+        keys=keys,
+        mail_metrics=mail_metrics,
+    )
 
     install_redoc(app)
     install_error_handlers(app)
@@ -125,54 +117,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     attach_routes(app)
     return app
-
-
-def _services(
-    settings: Settings,
-    metrics: Metrics,
-    hasher: PasswordHasher,
-    tokens: TokenCodec,
-    keys: KeyRing,
-    mail_metrics: MailMetrics,
-) -> Services:
-    """The container the routes take their services from (a new service: a field in
-    app/services/container.py and a keyword here)."""
-    mailer = LinkMailer(
-        templates=MailTemplates(), policy=LinkPolicy.from_settings(settings), metrics=mail_metrics
-    )
-    verification = EmailVerificationService(mailer=mailer)
-    policy = LoginPolicy(
-        max_failures=settings.login_max_failures,
-        max_failures_per_address=settings.login_max_failures_per_address,
-        window_seconds=settings.login_failure_window_seconds,
-        refresh_token_ttl=timedelta(days=settings.refresh_token_expires_days),
-        require_verified_email=settings.require_verified_email,
-        known_client_ttl=timedelta(days=settings.login_known_client_days),
-        session_max_age=timedelta(days=settings.session_max_age_days),
-    )
-    auth = AuthService(hasher=hasher, tokens=tokens, policy=policy)
-    return Services(
-        auth=auth,
-        users=UserService(
-            hasher=hasher,
-            limit=RegistrationLimit(
-                max_per_address=settings.register_max_per_address,
-                window_seconds=settings.register_window_seconds,
-            ),
-            verification=verification,
-        ),
-        sessions=SessionService(),
-        admin=AdminService(),
-        password_reset=PasswordResetService(hasher=hasher, mailer=mailer),
-        email_verification=verification,
-        readiness=ReadinessService(migration_heads=migration_heads()),
-        discovery=DiscoveryService(
-            keys=keys, issuer=settings.jwt_issuer, public_base_url=settings.public_base_url
-        ),
-        account_deletion=AccountDeletionService(auth=auth),
-        audit_trail=AuditTrailService(),
-        metrics=metrics,
-    )
 
 
 def _outbox_worker(

@@ -1,5 +1,6 @@
-"""FastAPI dependencies: the request's unit of work, the authenticated user, and each
-service of the container, named by what it gives (`UserServiceDep`)."""
+"""FastAPI dependencies: the request's unit of work, the authenticated user, and `provide`,
+which gives a route a service of the container (`SessionServiceDep`, declared in the route
+module that takes it; here only those several modules take)."""
 
 from __future__ import annotations
 
@@ -17,16 +18,8 @@ from app.core.models import User
 from app.db.database import Database
 from app.db.uow import UnitOfWork
 from app.services.account_deletion import AccountDeletionService
-from app.services.admin import AdminService
-from app.services.audit_trail import AuditTrailService
 from app.services.auth import Authenticated, AuthService
 from app.services.container import Services
-from app.services.discovery import DiscoveryService
-from app.services.email_verification import EmailVerificationService
-from app.services.password_reset import PasswordResetService
-from app.services.readiness import ReadinessService
-from app.services.sessions import SessionService
-from app.services.users import UserService
 
 T = TypeVar("T")
 
@@ -64,34 +57,24 @@ def services_of(request: Request) -> Services:
     return services
 
 
-def _provide(pick: Callable[[Services], T]) -> Callable[[Request], Awaitable[T]]:
+def provide(pick: Callable[[Services], T]) -> Callable[[Request], Awaitable[T]]:
     """A dependency giving one member of the container. `async def` although nothing is
     awaited: FastAPI runs a plain `def` dependency in a worker thread, a hop that cost a
     third of GET /users/me's CPU (docs/performance.md)."""
 
-    async def provide(request: Request) -> T:
+    async def dependency(request: Request) -> T:
         return pick(request.app.state.services)
 
-    return provide
+    return dependency
 
 
-AuthServiceDep = Annotated[AuthService, Depends(_provide(lambda s: s.auth))]
-UserServiceDep = Annotated[UserService, Depends(_provide(lambda s: s.users))]
-AdminServiceDep = Annotated[AdminService, Depends(_provide(lambda s: s.admin))]
-SessionServiceDep = Annotated[SessionService, Depends(_provide(lambda s: s.sessions))]
-PasswordResetServiceDep = Annotated[
-    PasswordResetService, Depends(_provide(lambda s: s.password_reset))
-]
-EmailVerificationServiceDep = Annotated[
-    EmailVerificationService, Depends(_provide(lambda s: s.email_verification))
-]
-ReadinessServiceDep = Annotated[ReadinessService, Depends(_provide(lambda s: s.readiness))]
-DiscoveryServiceDep = Annotated[DiscoveryService, Depends(_provide(lambda s: s.discovery))]
-MetricsDep = Annotated[Metrics, Depends(_provide(lambda s: s.metrics))]
+# The services several route modules take; one that a single route module takes is declared
+# there, beside its use, the same way (SessionServiceDep in app/api/routes/sessions.py).
+AuthServiceDep = Annotated[AuthService, Depends(provide(lambda s: s.auth))]
 AccountDeletionServiceDep = Annotated[
-    AccountDeletionService, Depends(_provide(lambda s: s.account_deletion))
+    AccountDeletionService, Depends(provide(lambda s: s.account_deletion))
 ]
-AuditTrailServiceDep = Annotated[AuditTrailService, Depends(_provide(lambda s: s.audit_trail))]
+MetricsDep = Annotated[Metrics, Depends(provide(lambda s: s.metrics))]
 
 
 async def get_client_address(request: Request) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -17,9 +16,8 @@ from fastapi import FastAPI
 
 from app.db.database import Database
 from tests.support.admin import grant_admin
-from tests.support.http import client_for, live_app, register
+from tests.support.http import register
 from tests.support.races import (
-    SERVED,
     RefreshLoop,
     Survivors,
     jitter,
@@ -32,18 +30,6 @@ from tests.support.settings import TEST_PASSWORD
 HASH = "$2b$04$" + "x" * 53  # rows to page through; nobody logs in as them
 PAGE = 7
 LOGIN_CLIENTS = 6
-
-
-@pytest.fixture
-async def served(own_database: str) -> AsyncIterator[FastAPI]:
-    async with live_app(own_database, **SERVED) as application:
-        yield application
-
-
-@pytest.fixture
-async def http(served: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_for(served) as client:
-        yield client
 
 
 @pytest.fixture

@@ -11,32 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
-from typing import Any
 
 import asyncpg
 import httpx
-import pytest
-from fastapi import FastAPI
 
-from tests.support.http import client_for, live_app, register
+from tests.support.http import register
 from tests.support.sessions import Pair, bearer, login, me, refresh
 from tests.support.settings import TEST_PASSWORD
 
 TRIALS = 12
 MAX_REFRESHES = 60  # a loop still refreshing after this many outlived the deletion
-SERVED: dict[str, Any] = {
-    "log_level": "WARNING",
-    "db_pool_max_size": 8,
-    "login_max_failures": 1_000_000,
-    "login_max_failures_per_address": 1_000_000,
-}
-
-
-@pytest.fixture
-async def served(own_database: str) -> AsyncIterator[FastAPI]:
-    async with live_app(own_database, **SERVED) as application:
-        yield application
 
 
 async def refresh_loop(http: httpx.AsyncClient, pair: Pair, held: list[Pair]) -> list[int]:
@@ -109,11 +93,10 @@ async def trial(http: httpx.AsyncClient, database_url: str, n: int) -> list[str]
 
 
 async def test_a_deletion_racing_refreshes_and_logins_ends_one_way(
-    served: FastAPI, own_database: str
+    http: httpx.AsyncClient, own_database: str
 ) -> None:
     failures: dict[int, list[str]] = {}
-    async with client_for(served) as http:
-        for n in range(TRIALS):
-            if problems := await trial(http, own_database, n):
-                failures[n] = problems
+    for n in range(TRIALS):
+        if problems := await trial(http, own_database, n):
+            failures[n] = problems
     assert not failures, f"{len(failures)} of {TRIALS} trials broke: {failures}"

@@ -23,7 +23,7 @@ from schemathesis import Case, GenerationMode
 from schemathesis.checks import positive_data_acceptance
 from schemathesis.core.transport import Response as FuzzResponse
 
-from app.api.schemas import ErrorEnvelope
+from app.api.schemas.envelope import ErrorEnvelope
 from app.db.local import create_database, drop_database, free_port
 from app.main import create_app
 from tests.support.database import unique_name, with_database

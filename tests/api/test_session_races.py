@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from app.core.passwords import PasswordHasher
@@ -50,18 +49,6 @@ async def rehash_due(url: str) -> AsyncIterator[tuple[httpx.AsyncClient, FastAPI
         client_for(low) as registrar,
     ):
         yield registrar, high
-
-
-@pytest.fixture
-async def served(own_database: str) -> AsyncIterator[FastAPI]:
-    async with live_app(own_database, **SERVED) as application:
-        yield application
-
-
-@pytest.fixture
-async def http(served: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_for(served) as client:
-        yield client
 
 
 async def change_password(http: httpx.AsyncClient, owner: Pair) -> int:

@@ -1,5 +1,6 @@
 """Races end one way: the machinery of the race tests (tests/api/test_session_races.py,
-tests/api/test_admin_races.py). Racing clients speak HTTP only, so a test runs unchanged
+tests/api/test_admin_races.py; their server and client are the `served` and `http` fixtures
+of tests/api/conftest.py, on SERVED). Racing clients speak HTTP only, so a test runs unchanged
 against older code; each trial starts the racers with a random offset, and the failures of
 all trials are collected, then asserted, so a failure shows how many trials broke and how."""
 

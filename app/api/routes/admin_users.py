@@ -6,21 +6,18 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
-from app.api.deps import (
-    AccountDeletionServiceDep,
-    AdminServiceDep,
-    ClientAddress,
-    CurrentAdmin,
-    Uow,
-)
+from app.api.deps import AccountDeletionServiceDep, ClientAddress, CurrentAdmin, Uow, provide
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
-from app.api.schemas import EmailPrefix, PageCursor, UserOut, UserPageOut
+from app.api.schemas.admin_users import EmailPrefix, PageCursor, UserPageOut
+from app.api.schemas.users import UserOut
 from app.core.cursors import Cursor
 from app.core.models import Actor
-from app.services.admin import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from app.services.admin import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, AdminService
+
+AdminServiceDep = Annotated[AdminService, Depends(provide(lambda s: s.admin))]
 
 router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
 

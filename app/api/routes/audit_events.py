@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
-from app.api.deps import AuditTrailServiceDep, CurrentAdmin, Uow
+from app.api.deps import CurrentAdmin, Uow, provide
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
-from app.api.schemas import AuditEventOut, AuditEventsOut
+from app.api.schemas.audit_events import AuditEventOut, AuditEventsOut
 from app.core.cursors import EVENT_CURSOR_CHARS, EventCursor
 from app.core.models import AuditEventType
+from app.services.audit_trail import AuditTrailService
+
+AuditTrailServiceDep = Annotated[AuditTrailService, Depends(provide(lambda s: s.audit_trail))]
 
 router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
 

@@ -19,18 +19,15 @@ from app.api.deps import (
 )
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import NO_STORE, error_responses
-from app.api.schemas import (
-    MAX_LOGIN_PASSWORD_CHARS,
-    PLAIN_TEXT,
+from app.api.schemas.auth import (
     LoginOut,
     LoginRequest,
     LogoutRequest,
     RefreshRequest,
     TokenOut,
     TokenPairOut,
-    UserOut,
-    plain_text,
 )
+from app.api.schemas.fields import MAX_LOGIN_PASSWORD_CHARS, PLAIN_TEXT, plain_text
 from app.core.emails import MAX_EMAIL_CHARS
 
 router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
@@ -65,12 +62,7 @@ async def login(
             user_agent=user_agent,
         )
     identify(result.user)
-    return LoginOut(
-        access_token=result.access.token,
-        expires_in=result.access.expires_in,
-        refresh_token=result.refresh_token,
-        user=UserOut.of(result.user),
-    )
+    return LoginOut.model_validate(result)
 
 
 @router.post(
@@ -109,7 +101,7 @@ async def token(
             user_agent=user_agent,
         )
     identify(result.user)
-    return TokenOut(access_token=result.access.token, expires_in=result.access.expires_in)
+    return TokenOut.model_validate(result)
 
 
 @router.post(
@@ -125,12 +117,7 @@ async def token(
     dependencies=NO_STORE,
 )
 async def refresh(body: RefreshRequest, uow: Uow, auth: AuthServiceDep) -> TokenPairOut:
-    pair = await auth.refresh(uow, refresh_token=body.refresh_token)
-    return TokenPairOut(
-        access_token=pair.access.token,
-        expires_in=pair.access.expires_in,
-        refresh_token=pair.refresh_token,
-    )
+    return TokenPairOut.model_validate(await auth.refresh(uow, refresh_token=body.refresh_token))
 
 
 @router.post(

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
 
-from app.api.deps import ClientAddress, CurrentUser, EmailVerificationServiceDep, Uow
+from fastapi import APIRouter, Depends, Response, status
+
+from app.api.deps import ClientAddress, CurrentUser, Uow, provide
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
-from app.api.schemas import AcceptedOut, EmailVerification
+from app.api.schemas.email_verification import EmailVerification
+from app.api.schemas.fields import AcceptedOut
+from app.services.email_verification import EmailVerificationService
+
+EmailVerificationServiceDep = Annotated[
+    EmailVerificationService, Depends(provide(lambda s: s.email_verification))
+]
 
 router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
 

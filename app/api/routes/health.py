@@ -3,11 +3,16 @@ migration head) and the Prometheus scrape endpoint."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
 
-from app.api.deps import MetricsDep, ReadinessServiceDep, Uow
+from fastapi import APIRouter, Depends, Request, Response
+
+from app.api.deps import MetricsDep, Uow, provide
 from app.api.routes.responses import error_responses
-from app.api.schemas import HealthOut
+from app.api.schemas.health import HealthOut
+from app.services.readiness import ReadinessService
+
+ReadinessServiceDep = Annotated[ReadinessService, Depends(provide(lambda s: s.readiness))]
 
 router = APIRouter()  # attached in app.api.routes
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
 
-from app.api.deps import ClientAddress, PasswordResetServiceDep, Uow
+from fastapi import APIRouter, Depends, Response, status
+
+from app.api.deps import ClientAddress, Uow, provide
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
-from app.api.schemas import AcceptedOut, PasswordResetConfirm, PasswordResetRequest
+from app.api.schemas.fields import AcceptedOut
+from app.api.schemas.password_reset import PasswordResetConfirm, PasswordResetRequest
+from app.services.password_reset import PasswordResetService
+
+PasswordResetServiceDep = Annotated[
+    PasswordResetService, Depends(provide(lambda s: s.password_reset))
+]
 
 router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
 

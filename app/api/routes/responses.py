@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import Depends, Response
 
-from app.api.schemas import ErrorEnvelope
+from app.api.schemas.envelope import ErrorEnvelope
 
 _DESCRIPTIONS = {
     400: "The one-time token is unknown, used or expired (InvalidTokenError)",

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
-from app.api.deps import ClientAddress, CurrentSession, SessionServiceDep, Uow
+from app.api.deps import ClientAddress, CurrentSession, Uow, provide
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
-from app.api.schemas import SessionOut, SessionsOut
+from app.api.schemas.sessions import SessionOut, SessionsOut
+from app.services.sessions import SessionService
+
+SessionServiceDep = Annotated[SessionService, Depends(provide(lambda s: s.sessions))]
 
 router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
 

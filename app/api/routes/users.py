@@ -3,7 +3,9 @@ the caller's account."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
 
 from app.api.deps import (
     AccountDeletionServiceDep,
@@ -12,11 +14,14 @@ from app.api.deps import (
     CurrentUser,
     CurrentUserOnly,
     Uow,
-    UserServiceDep,
+    provide,
 )
 from app.api.json_limits import LimitedJsonRoute
 from app.api.routes.responses import error_responses
-from app.api.schemas import AccountDeletion, PasswordChange, UserCreate, UserOut
+from app.api.schemas.users import AccountDeletion, PasswordChange, UserCreate, UserOut
+from app.services.users import UserService
+
+UserServiceDep = Annotated[UserService, Depends(provide(lambda s: s.users))]
 
 router = APIRouter(route_class=LimitedJsonRoute)  # attached in app.api.routes
 

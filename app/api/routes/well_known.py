@@ -3,12 +3,13 @@ document that points at them (docs/integrating.md)."""
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Annotated, Final
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
-from app.api.deps import DiscoveryServiceDep
-from app.api.schemas import JwksOut, OpenIdConfigurationOut
+from app.api.deps import provide
+from app.api.schemas.well_known import JwksOut, OpenIdConfigurationOut
+from app.services.discovery import DiscoveryService
 
 # Verifiers cache these for this long. Rotation (docs/operations.md) publishes a new key and
 # waits at least this long before signing with it, so every cache holds it by then; 5
@@ -16,6 +17,8 @@ from app.api.schemas import JwksOut, OpenIdConfigurationOut
 # token lifetime (15 minutes), at one fetch per verifier per 5 minutes.
 MAX_AGE_SECONDS: Final = 300
 CACHE_CONTROL: Final = f"public, max-age={MAX_AGE_SECONDS}"
+
+DiscoveryServiceDep = Annotated[DiscoveryService, Depends(provide(lambda s: s.discovery))]
 
 router = APIRouter()  # attached in app.api.routes
 
