@@ -286,7 +286,9 @@ class ActivitySampler:
         conn = await asyncpg.connect(self.url)
         try:
             while not self._stop.is_set():
-                backends, busy = await conn.fetchrow(self.QUERY)
+                row = await conn.fetchrow(self.QUERY)
+                assert row is not None  # counts without GROUP BY: always one row
+                backends, busy = row
                 self.backends_peak = max(self.backends_peak, backends)
                 self.busy_peak = max(self.busy_peak, busy)
                 await asyncio.sleep(self.interval_s)

@@ -15,9 +15,10 @@ import time
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 
@@ -48,7 +49,7 @@ class PoolProbe:
         self._stats = stats
 
     # `timeout` parameters: the same signatures as asyncpg.Pool's, which this stands in for.
-    async def acquire(self, *, timeout: float | None = None) -> asyncpg.Connection:  # noqa: ASYNC109
+    async def acquire(self, *, timeout: float | None = None) -> PoolConnectionProxy:  # noqa: ASYNC109
         started = time.perf_counter()
         connection = await self._pool.acquire(timeout=timeout)
         stats = self._stats
@@ -62,7 +63,7 @@ class PoolProbe:
 
     async def release(
         self,
-        connection: asyncpg.Connection,
+        connection: PoolConnectionProxy,
         *,
         timeout: float | None = None,  # noqa: ASYNC109
     ) -> None:
@@ -84,7 +85,10 @@ class DatabaseProbe:
         self._acquire_timeout = acquire_timeout
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self._probe, acquire_timeout=self._acquire_timeout)
+        # The probe is no asyncpg.Pool: it stands in for one by its acquire and release,
+        # and its __getattr__ hands the rest to the pool.
+        probe = cast(asyncpg.Pool, self._probe)
+        return UnitOfWork(probe, acquire_timeout=self._acquire_timeout)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._database, name)

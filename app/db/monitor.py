@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from time import perf_counter
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from app.core.errors import AppError
 from app.core.logging import get_logger
@@ -24,12 +25,12 @@ logger = get_logger("app.db")
 class PoolAccess:
     async def acquire(
         self, pool: asyncpg.Pool, *, name: str, timeout_seconds: float
-    ) -> asyncpg.Connection:
+    ) -> PoolConnectionProxy:
         """A connection from `pool`, which the metrics call `name` ("primary", "replica-0")."""
         return await pool.acquire(timeout=timeout_seconds)
 
     async def release(
-        self, pool: asyncpg.Pool, connection: asyncpg.Connection, *, timeout_seconds: float
+        self, pool: asyncpg.Pool, connection: PoolConnectionProxy, *, timeout_seconds: float
     ) -> None:
         await pool.release(connection, timeout=timeout_seconds)
 
@@ -50,7 +51,7 @@ class DatabaseMonitor(PoolAccess):
 
     async def acquire(
         self, pool: asyncpg.Pool, *, name: str, timeout_seconds: float
-    ) -> asyncpg.Connection:
+    ) -> PoolConnectionProxy:
         series = self._metrics.pool(name)
         series.waiting.inc()
         started = perf_counter()
@@ -74,7 +75,7 @@ class DatabaseMonitor(PoolAccess):
         return connection
 
     async def release(
-        self, pool: asyncpg.Pool, connection: asyncpg.Connection, *, timeout_seconds: float
+        self, pool: asyncpg.Pool, connection: PoolConnectionProxy, *, timeout_seconds: float
     ) -> None:
         hold = self._holds.pop(id(connection), None)
         try:

@@ -25,7 +25,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 import anyio
-import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 from prometheus_client import CollectorRegistry, Counter
 
 from app.core.database_errors import database_errors
@@ -108,7 +108,7 @@ class ReplicaReads:
         self._router = router
         self._access = access
         self._acquire_timeout = acquire_timeout
-        self._replica: tuple[Replica, asyncpg.Connection] | None = None
+        self._replica: tuple[Replica, PoolConnectionProxy] | None = None
         self._position: int | None = None
         self.pinned = False  # to the primary, for the rest of the request
 
@@ -117,7 +117,7 @@ class ReplicaReads:
         write); None: any healthy replica will do."""
         self._position = position
 
-    async def connection(self) -> asyncpg.Connection | None:
+    async def connection(self) -> PoolConnectionProxy | None:
         """This request's replica connection, acquired on first use; None when the request is
         pinned, no replica is healthy or the chosen one cannot be reached: read on the primary.
         """
@@ -148,7 +148,7 @@ class ReplicaReads:
             return await attempt(primary)
         replica = self._replica[0]
 
-        async def on_replica() -> asyncpg.Connection:
+        async def on_replica() -> PoolConnectionProxy:
             return connection
 
         try:

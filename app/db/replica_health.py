@@ -22,6 +22,7 @@ import math
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import TypedDict
 
 import asyncpg
 
@@ -42,6 +43,13 @@ _PROBE_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
 )
+
+
+class _CacheOption(TypedDict, total=False):
+    """asyncpg.connect's statement cache size when not its default: a TypedDict, so the
+    `**` is checked against connect's signature."""
+
+    statement_cache_size: int
 
 
 @dataclass(slots=True)
@@ -187,15 +195,17 @@ class ReplicaHealthChecker:
     async def _probe(self, replica: Replica) -> tuple[bool, int | None]:
         connection = self._connections.get(replica.name)
         if connection is None or connection.is_closed():
+            # Behind PgBouncer a prepared statement may be gone at the next transaction.
+            cache: _CacheOption = {"statement_cache_size": 0} if self._behind_pgbouncer else {}
             connection = await asyncpg.connect(
                 replica.url,
                 timeout=self._timeout,
                 server_settings={"application_name": f"auth-service/{replica.name}/health"},
-                # Behind PgBouncer a prepared statement may be gone at the next transaction.
-                **({"statement_cache_size": 0} if self._behind_pgbouncer else {}),
+                **cache,
             )
             self._connections[replica.name] = connection
         row = await connection.fetchrow(REPLICA_STATE, timeout=self._timeout)
+        assert row is not None  # a SELECT without FROM: always one row
         return bool(row[0]), row[1]
 
     def _forget_connection(self, replica: Replica) -> None:

@@ -16,13 +16,14 @@ from typing import TypeVar
 
 import anyio
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from app.core.database_errors import database_errors
 from app.core.logging import get_logger
 from app.db.monitor import PoolAccess
 from app.db.read_router import ReadRouter, ReplicaReads
 from app.repositories.audit_events import AuditEventRepository
-from app.repositories.base import Acquire, QueryObserver, Unobserved
+from app.repositories.base import Acquire, Connection, QueryObserver, Unobserved
 from app.repositories.login_attempts import LoginAttemptRepository
 from app.repositories.mail_outbox import MailOutboxRepository
 from app.repositories.one_time_tokens import OneTimeTokenRepository
@@ -45,7 +46,7 @@ class UnitOfWork:
         pool: asyncpg.Pool | None,
         *,
         acquire_timeout: float,
-        connection: asyncpg.Connection | None = None,
+        connection: Connection | None = None,
         router: ReadRouter | None = None,
         access: PoolAccess | None = None,
         observer: QueryObserver | None = None,
@@ -54,9 +55,10 @@ class UnitOfWork:
         self._pool = pool
         self._access = access or PoolAccess()  # the app's DatabaseMonitor: metrics, leak watch
         self._acquire_timeout = acquire_timeout
-        # A connection handed in (tests) is borrowed: it is never released here.
+        # A connection handed in (tests) is borrowed: it is never released here. The one
+        # acquired here is also `_owned`, the pool's proxy that goes back to the pool.
         self._connection = connection
-        self._owns_connection = False
+        self._owned: PoolConnectionProxy | None = None
         self._replica_reads = (
             None
             if router is None
@@ -76,7 +78,7 @@ class UnitOfWork:
         self.audit_events = AuditEventRepository(self, observer)
 
     @classmethod
-    def borrowing(cls, connection: asyncpg.Connection) -> UnitOfWork:
+    def borrowing(cls, connection: Connection) -> UnitOfWork:
         """A unit of work on a connection someone else owns (the test suite's)."""
         return cls(None, acquire_timeout=0, connection=connection)
 
@@ -106,7 +108,7 @@ class UnitOfWork:
             position: int = await connection.fetchval(WAL_INSERT_POSITION)
         return position
 
-    async def connection(self, *, replica_ok: bool = False) -> asyncpg.Connection:
+    async def connection(self, *, replica_ok: bool = False) -> Connection:
         """The request's connection: the primary's, or with `replica_ok` (a read the caller
         accepts from a replica) the replica's while the request is not pinned to the primary.
         """
@@ -120,10 +122,9 @@ class UnitOfWork:
             if self._pool is None:
                 raise RuntimeError("unit of work is closed")
             with database_errors("pool.acquire"):
-                self._connection = await self._access.acquire(
+                self._connection = self._owned = await self._access.acquire(
                     self._pool, name="primary", timeout_seconds=self._acquire_timeout
                 )
-            self._owns_connection = True
         return self._connection
 
     async def replica_first(self, attempt: Callable[[Acquire], Awaitable[T]]) -> T:
@@ -151,8 +152,8 @@ class UnitOfWork:
         Refused inside a transaction: that would silently end it.
         """
         await self._release_replica_reads()
-        connection = self._connection
-        if connection is None or not self._owns_connection:
+        connection = self._owned
+        if connection is None:
             return  # nothing held, or a borrowed connection that is not ours to give back
         if connection.is_in_transaction():
             raise RuntimeError("release() inside a transaction would end it")
@@ -166,10 +167,9 @@ class UnitOfWork:
         `reset` hook; ours, `_keep_session` in database.py, adds nothing).
         """
         await self._release_replica_reads()
-        connection, self._connection = self._connection, None
-        if connection is None or not self._owns_connection or self._pool is None:
+        connection, self._connection, self._owned = self._owned, None, None
+        if connection is None or self._pool is None:
             return
-        self._owns_connection = False
         with anyio.CancelScope(shield=True):
             try:
                 await self._access.release(

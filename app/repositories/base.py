@@ -10,23 +10,28 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from time import perf_counter
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeAlias, TypeVar
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from app.core.database_errors import database_errors
 from app.core.errors import AppError
 
 T = TypeVar("T")
 
+# What a query runs on: a pool's connection (asyncpg hands out a proxy, a type of its own in
+# the stubs) or one opened directly and borrowed (UnitOfWork.borrowing: the tests, the bench).
+Connection: TypeAlias = asyncpg.Connection | PoolConnectionProxy
+
 # Gets the connection one attempt at a repository call runs on.
-Acquire = Callable[[], Awaitable[asyncpg.Connection]]
+Acquire = Callable[[], Awaitable[Connection]]
 
 
 class ConnectionSource(Protocol):
     """Where a repository's connections come from: the request's unit of work."""
 
-    async def connection(self) -> asyncpg.Connection:
+    async def connection(self) -> Connection:
         """The request's connection to the primary."""
         ...
 
@@ -60,7 +65,7 @@ class Repository:
 
     def _connection(
         self, operation: str, *, conflict: str = "Already exists"
-    ) -> AbstractAsyncContextManager[asyncpg.Connection]:
+    ) -> AbstractAsyncContextManager[Connection]:
         """The primary's connection for one repository call named `operation`
         ("users.get_by_id")."""
         return self._observed(operation, self._source.connection, conflict=conflict)
@@ -68,7 +73,7 @@ class Repository:
     @asynccontextmanager
     async def _observed(
         self, operation: str, acquire: Acquire, *, conflict: str = "Already exists"
-    ) -> AsyncIterator[asyncpg.Connection]:
+    ) -> AsyncIterator[Connection]:
         """The one place every query passes: errors are translated here, and the call is timed
         here (from having the connection, so pool waits count as acquire time, not query time).
         """
@@ -87,7 +92,7 @@ class Repository:
     async def _read(
         self,
         operation: str,
-        query: Callable[[asyncpg.Connection], Awaitable[T]],
+        query: Callable[[Connection], Awaitable[T]],
         *,
         replica_ok: bool = False,
     ) -> T:

@@ -126,6 +126,7 @@ class MailOutboxRepository(Repository):
     async def stats(self) -> OutboxStats:
         async with self._connection("mail_outbox.stats") as conn:
             row = await conn.fetchrow(STATS)
+        assert row is not None  # an aggregate without GROUP BY: always one row
         return OutboxStats(depth=row["depth"], oldest_due_seconds=row["oldest_due"])
 
     async def discard_for_recipient(self, recipient: str) -> None:

@@ -4,7 +4,7 @@ server keeps serving (`auth-service db prune`)."""
 
 from __future__ import annotations
 
-import asyncpg
+from app.repositories.base import Connection
 
 # $1: the age in seconds past which a row may go; $2: the batch size. A scalar subquery,
 # computed once, so it can be an index condition (clock_timestamp() inline is volatile).
@@ -17,8 +17,6 @@ def prune_batch_sql(table: str, condition: str) -> str:
     return f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE {condition} LIMIT $2)"
 
 
-async def delete_batch(
-    conn: asyncpg.Connection, sql: str, older_than_seconds: float, limit: int
-) -> int:
+async def delete_batch(conn: Connection, sql: str, older_than_seconds: float, limit: int) -> int:
     status: str = await conn.execute(sql, older_than_seconds, limit)
     return int(status.rpartition(" ")[2])

@@ -157,6 +157,7 @@ class SessionRepository(Repository):
         if it had ended already, None if the user has no such token."""
         async with self._connection("sessions.end_of_token") as conn:
             row = await conn.fetchrow(END_FOR_LOGOUT, token_hash, user_id, reason)
+        assert row is not None  # a SELECT of two counts: always one row
         if row["found"] == 0:
             return None
         return bool(row["ended"])

@@ -154,6 +154,7 @@ class UserRepository(Repository):
     async def create(self, *, email: str, password_hash: str, full_name: str | None) -> User:
         async with self._connection("users.create", conflict=EMAIL_TAKEN) as conn:
             row = await conn.fetchrow(INSERT, email, password_hash, full_name)
+        assert row is not None  # INSERT ... RETURNING of one row
         return user_of(row)
 
     async def get_by_id(self, user_id: UUID, *, replica_ok: bool = False) -> User | None:

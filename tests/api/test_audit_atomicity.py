@@ -50,6 +50,7 @@ async def test_a_login_whose_commit_fails_leaves_no_session_and_no_event(
             " (SELECT count(*) FROM audit_events WHERE type = 'login') AS events",
             user["id"],
         )
+        assert state is not None
         assert dict(state) == {"sessions": 0, "tokens": 0, "last_login": None, "events": 0}
     finally:
         await owner.close()

@@ -97,4 +97,5 @@ async def test_production_without_smtp_warns_at_start_up_and_keeps_mails_queued(
         row = await connection.fetchrow("SELECT status, attempts, claimed_by FROM mail_outbox")
     finally:
         await connection.close()
+    assert row is not None
     assert tuple(row) == ("pending", 0, None)

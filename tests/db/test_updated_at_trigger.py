@@ -29,6 +29,7 @@ async def create_user(conn: asyncpg.Connection) -> UUID:
 
 async def stamps(conn: asyncpg.Connection, user_id: UUID) -> tuple[datetime, datetime]:
     row = await conn.fetchrow("SELECT created_at, updated_at FROM users WHERE id = $1", user_id)
+    assert row is not None
     return row["created_at"], row["updated_at"]
 
 

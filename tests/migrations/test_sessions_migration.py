@@ -38,6 +38,7 @@ async def test_live_families_become_live_sessions_and_keep_refreshing(
     conn = await asyncpg.connect(empty_database)
     try:
         user = await conn.fetchrow(OLD_USER)
+        assert user is not None
         await conn.execute(
             OLD_TOKEN, user["id"], live_family, hash_refresh_token("spent"), user["created_at"]
         )
@@ -73,6 +74,7 @@ async def test_downgrade_restores_families_and_revives_no_ended_session(
     try:
         uow = UnitOfWork.borrowing(conn)
         user = await conn.fetchrow(OLD_USER)  # users as of this revision (no email_verified)
+        assert user is not None
         kept, ended = [
             await uow.sessions.open(
                 user["id"], max_age=timedelta(days=1), user_agent=None, address=None

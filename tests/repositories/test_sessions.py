@@ -58,6 +58,7 @@ async def test_an_ended_session_keeps_its_row_and_reason(
     assert await uow.sessions.end(session_id, user_id=user_id, reason=reason)
     assert not await uow.sessions.end(session_id, user_id=user_id, reason=EndReason.LOGOUT)
     row = await conn.fetchrow("SELECT ended_at, end_reason FROM sessions WHERE id = $1", session_id)
+    assert row is not None
     assert row["ended_at"] is not None and row["end_reason"] == reason
     assert await uow.sessions.user_of_live_session(AccessClaims(user_id, session_id)) is None
 

@@ -12,6 +12,7 @@ import asyncpg
 
 from app.db import local
 from app.db.database import Database
+from app.repositories.base import Connection
 from tests.support.database import scratch_cluster
 from tests.support.polling import eventually
 
@@ -68,7 +69,7 @@ async def set_replay_paused(replica_url: str, paused: bool) -> None:
         await replica.close()
 
 
-async def in_recovery(connection: asyncpg.Connection) -> bool:
+async def in_recovery(connection: Connection) -> bool:
     """True on a standby: the connection is a replica's."""
     answer: bool = await connection.fetchval("SELECT pg_is_in_recovery()")
     return answer
