@@ -114,12 +114,16 @@ def generate_private_key(algorithm: str) -> tuple[bytes, str]:
 
 
 def _token_key(public: PublicKey, algorithm: str, private: PrivateKey | None = None) -> TokenKey:
-    verifier = jwk.construct(public, algorithm)
+    # The stubs' construct() takes str, bytes, dict or Key only, but it hands key_data to the
+    # backend's key class, and python-jose's cryptography backend takes pyca key objects.
+    verifier = jwk.construct(public, algorithm)  # type: ignore[arg-type]
     members = verifier.to_dict()
     kid = thumbprint(members)
-    public_jwk = {name: members[name] for name in _PUBLIC_MEMBERS if name in members}
+    public_jwk: dict[str, str] = {
+        name: members[name] for name in _PUBLIC_MEMBERS if name in members
+    }
     public_jwk.update(kid=kid, alg=algorithm, use="sig")
-    signer = None if private is None else jwk.construct(private, algorithm)
+    signer = None if private is None else jwk.construct(private, algorithm)  # type: ignore[arg-type]
     return TokenKey(algorithm, kid, verifier=verifier, signer=signer, public_jwk=public_jwk)
 
 
