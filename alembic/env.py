@@ -10,7 +10,6 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.db.schema_check import COMPARE_OPTIONS
 from app.db.tables import metadata
 from app.db.urls import migration_database_url
 
@@ -26,7 +25,10 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
         connection=connection,
         url=url,
         target_metadata=target_metadata,
-        **COMPARE_OPTIONS,  # what `alembic check` compares is what `auth-service db check` does
+        # `alembic check` and autogenerate compare types and server defaults too, but not
+        # CHECK expressions or partial-index predicates; `auth-service db check` does.
+        compare_type=True,
+        compare_server_default=True,
         # One transaction per migration: a failing revision leaves no half-applied DDL.
         transaction_per_migration=True,
     )

@@ -2,8 +2,9 @@
 
 Two schemas built by the same migrations describe identically, wherever they live: names
 are not qualified by the schema, and internal ids and ordering do not appear. `db check`
-compares the live schema with one the migrations build in a scratch schema, and the
-migration tests compare schemas across upgrade/downgrade cycles.
+compares the live schema with one the migrations build in a scratch schema and with one
+app/db/tables.py's metadata builds, and the migration tests compare schemas across
+upgrade/downgrade cycles.
 
 It covers what alembic's metadata comparison does not: triggers, functions and CHECK
 constraints, besides tables, columns, indexes and constraints.

@@ -1,7 +1,9 @@
 """The schema, described once as SQLAlchemy Core metadata.
 
-Alembic compares migrations against it (autogenerate, `alembic check`, `auth-service db
-check`). The application itself runs raw SQL over asyncpg and never imports SQLAlchemy.
+Alembic compares migrations against it (autogenerate, `alembic check`), and `auth-service db
+check` builds it in a scratch schema to compare its catalog, CHECK expressions and index
+predicates included. The application itself runs raw SQL over asyncpg and never imports
+SQLAlchemy.
 """
 
 from __future__ import annotations

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncpg
 import pytest
+from sqlalchemy import CheckConstraint, MetaData, text
 from typer.testing import Result
 
+from app.db import schema_check
+from app.db.tables import metadata
 from tests.support import cli
 from tests.support.database import migrate
 from tests.support.migrations import check, downgrade, revisions
@@ -23,22 +26,29 @@ async def execute(url: str, sql: str) -> None:
         await conn.close()
 
 
-async def test_dropped_column_is_named_against_migrations_and_metadata(
-    empty_database: str,
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("ALTER TABLE users DROP COLUMN full_name", "users.full_name: column missing"),
+        (
+            "ALTER TABLE sessions DROP CONSTRAINT sessions_ended_check",
+            "sessions: constraint sessions_ended_check missing",
+        ),
+    ],
+    ids=["column", "check constraint"],
+)
+async def test_dropped_object_is_named_against_migrations_and_metadata(
+    empty_database: str, change: str, expected: str
 ) -> None:
     await migrate(empty_database)
-    await execute(empty_database, "ALTER TABLE users DROP COLUMN full_name")
+    await execute(empty_database, change)
 
     report = await check(empty_database)
 
     assert not report.ok
     assert report.at_target
-    assert any(
-        line.startswith("users.full_name: column missing") for line in report.against_migrations
-    )
-    assert any(
-        line.startswith("users.full_name: column missing") for line in report.against_metadata
-    )
+    assert any(line.startswith(expected) for line in report.against_migrations)
+    assert any(line.startswith(expected) for line in report.against_metadata)
 
 
 async def test_extra_index_is_reported(empty_database: str) -> None:
@@ -60,8 +70,74 @@ async def test_changed_type_and_nullability_are_reported(empty_database: str) ->
 
     report = await check(empty_database)
 
-    assert "users.full_name: type is TEXT, expected VARCHAR(200)" in report.against_metadata
-    assert "users.last_login: nullable is NOT NULL, expected NULL" in report.against_metadata
+    assert report.against_metadata == (
+        "users.full_name: column differs (is text NULL, expected character varying(200) NULL)",
+        "users.last_login: column differs (is timestamp with time zone NOT NULL,"
+        " expected timestamp with time zone NULL)",
+    )
+
+
+async def test_head_matches_the_table_metadata_with_no_trigger_or_function_in_the_way(
+    empty_database: str,
+) -> None:
+    """tables.py states no trigger or function (not the SECURITY DEFINER one of 0008 either):
+    the head's own must not count against it."""
+    await migrate(empty_database)
+
+    report = await check(empty_database)
+
+    assert report.ok, report.render()
+    assert report.against_metadata == ()
+
+
+def drifted(monkeypatch: pytest.MonkeyPatch) -> MetaData:
+    """A copy of tables.py's metadata that `db check` compares with instead, to change."""
+    copy = MetaData()
+    for table in metadata.sorted_tables:
+        table.to_metadata(copy)
+    monkeypatch.setattr(schema_check, "metadata", copy)
+    return copy
+
+
+async def the_one_metadata_difference(url: str) -> str:
+    """Migrate `url` to head and check it: the migrations' schema matches, tables.py not."""
+    await migrate(url)
+    report = await check(url)
+    assert not report.ok
+    assert report.against_migrations == ()
+    (line,) = report.against_metadata
+    return line
+
+
+async def test_check_expression_changed_in_tables_py_only_is_reported(
+    empty_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As if tables.py had missed 0009's rename of 'failure' to 'bad_credentials'."""
+    table = drifted(monkeypatch).tables["login_attempts"]
+    (old,) = [c for c in table.constraints if c.name == "login_attempts_outcome_check"]
+    table.constraints.remove(old)
+    table.append_constraint(
+        CheckConstraint(
+            "outcome IN ('pending', 'failure', 'locked', 'inactive', 'success')", name=old.name
+        )
+    )
+    line = await the_one_metadata_difference(empty_database)
+
+    assert line.startswith("login_attempts: constraint login_attempts_outcome_check differs (is ")
+    assert "'bad_credentials'" in line.partition("expected")[0]
+    assert "'failure'" in line.partition("expected")[2]
+
+
+async def test_partial_index_predicate_changed_in_tables_py_only_is_reported(
+    empty_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = drifted(monkeypatch).tables["login_attempts"]
+    (index,) = [i for i in table.indexes if i.name == "login_attempts_email_key_counted_idx"]
+    index.dialect_options["postgresql"]["where"] = text("outcome IN ('pending', 'failure')")
+    line = await the_one_metadata_difference(empty_database)
+
+    assert line.startswith("login_attempts: index login_attempts_email_key_counted_idx differs")
+    assert "'failure'" in line.partition("expected")[2]
 
 
 async def test_missing_trigger_is_reported(empty_database: str) -> None:
