@@ -12,23 +12,10 @@ from app.core.metrics import Metrics
 from app.core.settings import Settings
 from app.db import pooler
 from app.db.monitor import DatabaseMonitor, PoolAccess
+from app.db.pool_release import keep_session
 from app.db.read_router import ReadRouteMetrics, ReadRouter
 from app.db.replicas import Replica, ReplicaSet
 from app.db.uow import UnitOfWork
-
-
-async def _keep_session(connection: asyncpg.Connection) -> None:
-    """Release without asyncpg's reset query, which is a round trip per request.
-
-    By default every release sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
-    RESET ALL`. This code never leaves session state behind: settings are fixed at connect
-    (`server_settings`) or SET LOCAL per transaction (behind PgBouncer), and it takes no
-    advisory locks, holds no cursors outside a transaction and does not LISTEN. asyncpg
-    still rolls back an open transaction before calling this, so a failed request cannot
-    pass one on. Anything that starts using session state (SET without LOCAL, LISTEN,
-    session advisory locks) must undo it itself.
-    """
-
 
 _PLAIN_ACCESS = PoolAccess()
 
@@ -94,7 +81,7 @@ class Database:
             min_size=min(min_size, s.db_pool_max_size),
             max_size=s.db_pool_max_size,
             timeout=s.db_acquire_timeout_seconds,  # connect timeout for new connections
-            reset=_keep_session,
+            reset=keep_session,
             # The pool's name shows in pg_stat_activity on the server it runs on.
             **pooler.connect_options(
                 s, application_name="auth-service" if name == "primary" else f"auth-service/{name}"

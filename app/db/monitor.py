@@ -18,6 +18,7 @@ from asyncpg.pool import PoolConnectionProxy
 from app.core.errors import AppError
 from app.core.logging import get_logger
 from app.core.metrics import Metrics, PoolSeries
+from app.db.pool_release import release
 
 logger = get_logger("app.db")
 
@@ -32,7 +33,7 @@ class PoolAccess:
     async def release(
         self, pool: asyncpg.Pool, connection: PoolConnectionProxy, *, timeout_seconds: float
     ) -> None:
-        await pool.release(connection, timeout=timeout_seconds)
+        await release(pool, connection, timeout_seconds=timeout_seconds)
 
 
 @dataclass(slots=True)
@@ -79,7 +80,7 @@ class DatabaseMonitor(PoolAccess):
     ) -> None:
         hold = self._holds.pop(id(connection), None)
         try:
-            await pool.release(connection, timeout=timeout_seconds)
+            await release(pool, connection, timeout_seconds=timeout_seconds)
         finally:
             if hold is not None:
                 if hold.watch is not None:

@@ -164,7 +164,7 @@ class UnitOfWork:
 
         Shielded so a cancelled request (client gone, timeout) still returns it; asyncpg's
         release rolls back a transaction left open (Connection.reset does, whatever the pool's
-        `reset` hook; ours, `_keep_session` in database.py, adds nothing).
+        `reset` hook; ours, `keep_session` in pool_release.py, adds nothing).
         """
         await self._release_replica_reads()
         connection, self._connection, self._owned = self._owned, None, None
