@@ -62,6 +62,7 @@ def _releases_at_once(
     return (
         pool._reset is keep_session  # our hook, which cannot wait (a caller's might)
         and not connection.is_in_transaction()
+        and raw._top_xact is None  # else Connection._reset sends a ROLLBACK
         and not protocol._is_cancelling()
         and protocol.queries_count < holder._max_queries
         and holder._generation == pool._generation
