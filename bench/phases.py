@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import statistics
 import tempfile
 import threading
@@ -21,6 +20,7 @@ from passlib.context import CryptContext
 from bench import servers
 from bench.database import Seeded
 from bench.wrk import LoadResult, Wrk
+from tests.support.metrics import Samples
 
 
 @dataclass(frozen=True)
@@ -157,15 +157,14 @@ class SteadyLogins:
 
 
 _SETTLE_SECONDS = 3.0  # the login pipeline fills (and the /health probe starts) before counting
-_SUCCESSES = re.compile(r'^auth_logins_total\{outcome="success"\} (\S+)$', re.MULTILINE)
 
 
 def successful_logins(base_url: str) -> float:
     """auth_logins_total{outcome="success"} as the server reports it now."""
-    match = _SUCCESSES.search(httpx.get(f"{base_url}/metrics", timeout=10).text)
-    if match is None:
-        raise RuntimeError('auth_logins_total{outcome="success"} is not in /metrics')
-    return float(match[1])
+    samples = Samples(httpx.get(f"{base_url}/metrics", timeout=10).text)
+    if not samples.has("auth_logins_total"):
+        raise RuntimeError("auth_logins_total is not in /metrics")
+    return samples.value("auth_logins_total", outcome="success")
 
 
 _PASSWORD = "correct horse battery staple"  # noqa: S105 (a bench password)
