@@ -14,6 +14,13 @@ from app.db.pool_release import release
 from tests.support.settings import make_settings
 
 
+def next_turn() -> asyncio.Event:
+    """Set once the loop has run another turn: still unset, nothing since has yielded."""
+    turned = asyncio.Event()
+    asyncio.get_running_loop().call_soon(turned.set)
+    return turned
+
+
 @pytest.fixture
 async def database(own_database: str) -> AsyncIterator[Database]:
     database = Database(make_settings(database_url=own_database, db_pool_min_size=2))
@@ -27,8 +34,7 @@ async def test_a_release_with_nothing_to_undo_takes_no_loop_turn(database: Datab
     connection = await pool.acquire()
     await connection.fetchval("SELECT 1")
     idle = pool.get_idle_size()
-    other_task_ran = asyncio.Event()
-    asyncio.get_running_loop().call_soon(other_task_ran.set)
+    other_task_ran = next_turn()
 
     await release(pool, connection, timeout_seconds=5)
 
@@ -39,8 +45,7 @@ async def test_a_release_with_nothing_to_undo_takes_no_loop_turn(database: Datab
 async def test_the_unit_of_work_closes_without_a_loop_turn(database: Database) -> None:
     uow = database.unit_of_work()
     assert await uow.users.find_by_email("nobody@example.com") is None
-    other_task_ran = asyncio.Event()
-    asyncio.get_running_loop().call_soon(other_task_ran.set)
+    other_task_ran = next_turn()
 
     await uow.close()
 
@@ -65,8 +70,7 @@ async def test_a_pool_without_our_reset_hook_keeps_asyncpg_s_release(own_databas
     """asyncpg's default reset sends a query, which waits: the shielded path, as before."""
     async with asyncpg.create_pool(own_database, min_size=1, max_size=1) as pool:
         connection = await pool.acquire()
-        other_task_ran = asyncio.Event()
-        asyncio.get_running_loop().call_soon(other_task_ran.set)
+        other_task_ran = next_turn()
         await release(pool, connection, timeout_seconds=5)
         assert other_task_ran.is_set()
         assert pool.get_idle_size() == 1
