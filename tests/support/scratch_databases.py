@@ -2,11 +2,15 @@
 
 CREATE DATABASE copies the whole catalog (about 8 MB) and took 0.3-1 s here, once for each of
 some 70 tests. So a database a test is done with is cleaned instead: its connections are
-ended, every table but alembic_version is truncated (sequences restarted), and then a digest
-of its catalog must equal the one a fresh copy has. Only then is it handed to the next test;
-anything else (a changed schema, a prepared transaction, a connection that would not go) and
-it is dropped and a fresh copy made. An empty database has its schemas dropped and `public`
-made again, then passes the same check. A test cannot tell the difference, except by its oid.
+ended, every row of every table but alembic_version is deleted and the sequences are set back
+to their start, and then a digest of its catalog must equal the one a fresh copy has. Only
+then is it handed to the next test; anything else (a changed schema, a prepared transaction,
+a connection that would not go) and it is dropped and a fresh copy made. An empty database
+has its schemas dropped and `public` made again, then passes the same check. A test cannot
+tell the difference, except by its oid and the dead rows its predecessor left for vacuum.
+
+DELETE, not TRUNCATE: TRUNCATE gives every table and index a new file, 65 ms of server time
+per cleaning here against a few for deleting the handful of rows a test leaves.
 """
 
 from __future__ import annotations
@@ -73,10 +77,22 @@ WITH user_namespaces AS (
 )
 SELECT coalesce(string_agg(item, E'\n' ORDER BY item), '') FROM items
 """
-USER_TABLES = """
-SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
-WHERE schemaname NOT IN ('pg_catalog', 'information_schema')
-    AND (schemaname, tablename) <> ('public', 'alembic_version')
+# Empties every user table but alembic_version and restarts every sequence, as a fresh copy
+# has them. As the superuser in replica mode, so that neither foreign keys (no order to find)
+# nor the audit trail's own triggers stand in the way; the connection ends right after.
+EMPTY_TABLES = r"""
+SET session_replication_role = replica;
+DO $$
+DECLARE table_name text;
+BEGIN
+    FOR table_name IN SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
+        WHERE schemaname NOT IN ('pg_catalog', 'information_schema')
+            AND (schemaname, tablename) <> ('public', 'alembic_version')
+    LOOP
+        EXECUTE 'DELETE FROM ' || table_name;
+    END LOOP;
+END $$;
+SELECT setval(seqrelid, seqstart, false) FROM pg_sequence;
 """
 # For an empty database: drop whatever a test built and recreate `public` as initdb makes it.
 EMPTIED = r"""
@@ -134,13 +150,17 @@ class ScratchDatabases:
     async def _digest(self, name: str) -> str:
         conn = await asyncpg.connect(with_database(self.server_url, name))
         try:
-            digest: str = await conn.fetchval(CATALOG_DIGEST)
-            if await conn.fetchval("SELECT to_regclass('public.alembic_version') IS NOT NULL"):
-                versions = await conn.fetch("SELECT version_num FROM alembic_version ORDER BY 1")
-                digest += "\nalembic " + ",".join(row[0] for row in versions)
-            return digest
+            return await self._digest_on(conn)
         finally:
             await conn.close()
+
+    @staticmethod
+    async def _digest_on(conn: asyncpg.Connection) -> str:
+        digest: str = await conn.fetchval(CATALOG_DIGEST)
+        if await conn.fetchval("SELECT to_regclass('public.alembic_version') IS NOT NULL"):
+            versions = await conn.fetch("SELECT version_num FROM alembic_version ORDER BY 1")
+            digest += "\nalembic " + ",".join(row[0] for row in versions)
+        return digest
 
     async def _cleaned(self, name: str) -> bool:
         """Whether `name` is now as a fresh copy would be (it is left to drop otherwise)."""
@@ -150,14 +170,12 @@ class ScratchDatabases:
         try:
             if self.template is None:  # nothing to keep: start the schema over
                 await conn.execute(EMPTIED)
-            tables = [row[0] for row in await conn.fetch(USER_TABLES)]
-            if tables:
-                await conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+            await conn.execute(EMPTY_TABLES)
+            return await self._digest_on(conn) == self.pristine
         except asyncpg.PostgresError:
             return False
         finally:
             await conn.close()
-        return await self._digest(name) == self.pristine
 
     async def _disconnected(self, name: str) -> bool:
         """End every session on `name`; False if one stays, or a prepared transaction does."""
