@@ -219,11 +219,17 @@ class LocalCluster:
 
 
 async def create_database(server_url: str, name: str, *, template: str | None = None) -> None:
-    """CREATE DATABASE unless it exists (names are ours, never user input)."""
+    """CREATE DATABASE unless it exists (names are ours, never user input).
+
+    A copy of a template copies its files where the server can (PostgreSQL 15's default,
+    WAL_LOG, writes the whole copy through the WAL: twice the server time per copy here).
+    """
     conn = await asyncpg.connect(server_url)
     try:
         if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name) is None:
             suffix = f" TEMPLATE {_quote(template)}" if template else ""
+            if template and conn.get_server_version() >= (15,):
+                suffix += " STRATEGY FILE_COPY"
             await conn.execute(f"CREATE DATABASE {_quote(name)}{suffix}")
     finally:
         await conn.close()
