@@ -6,13 +6,19 @@ timeout."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 
 import asyncpg
+import pytest
 
 from app.repositories.login_attempts import SECONDS_LOCKED
 from tests.support.http import live_app, register
 from tests.support.lockout import client_from, plan_nodes
+from tests.support.scratch_databases import ScratchDatabases
 from tests.support.settings import TEST_PASSWORD
+
+# Both tests read one inflated database (inflating is a second of server time): on one worker.
+pytestmark = pytest.mark.xdist_group("inflated_key")
 
 VICTIM = "victim@example.com"
 OLD_ROWS = 100_000
@@ -33,15 +39,22 @@ FROM generate_series(1, $3) AS i
 """
 
 
-async def inflate(conn: asyncpg.Connection) -> None:
-    await conn.execute(INFLATE, VICTIM, OLD_ROWS, RECENT_LOCKED)
-    await conn.execute("ANALYZE login_attempts")
+@pytest.fixture(scope="module")
+async def inflated(migrated_databases: ScratchDatabases) -> AsyncIterator[str]:
+    async with migrated_databases.lend() as url:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(INFLATE, VICTIM, OLD_ROWS, RECENT_LOCKED)
+            await conn.execute("ANALYZE login_attempts")
+        finally:
+            await conn.close()
+        yield url
 
 
-async def test_lockout_reads_only_the_window_through_partial_indexes(own_database: str) -> None:
-    conn = await asyncpg.connect(own_database)
+async def test_lockout_reads_only_the_window_through_partial_indexes(inflated: str) -> None:
+    conn = await asyncpg.connect(inflated)
     try:
-        await inflate(conn)
+        await conn.execute("BEGIN")  # the pending attempt is this test's alone: rolled back
         attempt_id = await conn.fetchval(
             "INSERT INTO login_attempts (email_key, client_address, outcome, attempted_at) "
             "VALUES ($1, '192.0.2.1', 'pending', clock_timestamp()) RETURNING id",
@@ -51,7 +64,7 @@ async def test_lockout_reads_only_the_window_through_partial_indexes(own_databas
             f"EXPLAIN (ANALYZE, FORMAT JSON) {SECONDS_LOCKED}", attempt_id, 5, 100, 900.0, 2592000.0
         )
     finally:
-        await conn.close()
+        await conn.close()  # without COMMIT
     nodes = list(plan_nodes(json.loads(explained)[0]["Plan"]))
     scans = [n for n in nodes if n.get("Relation Name") == "login_attempts"]
     assert scans and not [n for n in scans if n["Node Type"] == "Seq Scan"], scans
@@ -70,18 +83,13 @@ async def test_lockout_reads_only_the_window_through_partial_indexes(own_databas
 
 
 async def test_login_on_an_inflated_key_answers_within_the_statement_timeout(
-    own_database: str,
+    inflated: str,
 ) -> None:
     async with (
-        live_app(own_database, db_statement_timeout_ms=STATEMENT_TIMEOUT_MS) as app,
+        live_app(inflated, db_statement_timeout_ms=STATEMENT_TIMEOUT_MS) as app,
         client_from(app, "198.51.100.77") as http,
     ):
         await register(http, email=VICTIM)
-        conn = await asyncpg.connect(own_database)
-        try:
-            await inflate(conn)
-        finally:
-            await conn.close()
         answers = [
             await http.post("/api/v1/auth/login", json={"email": VICTIM, "password": p})
             for p in ("wrong password", TEST_PASSWORD)
