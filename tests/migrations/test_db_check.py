@@ -1,4 +1,7 @@
-"""`auth-service db check` against real drift, and its command line."""
+"""`auth-service db check` against real drift, and its command line.
+
+A test that starts at head takes a copy of the suite's migrated template (`own_database`):
+what is under test is the check, and the migrations' own tests walk them."""
 
 from __future__ import annotations
 
@@ -38,12 +41,11 @@ async def execute(url: str, sql: str) -> None:
     ids=["column", "check constraint"],
 )
 async def test_dropped_object_is_named_against_migrations_and_metadata(
-    empty_database: str, change: str, expected: str
+    own_database: str, change: str, expected: str
 ) -> None:
-    await migrate(empty_database)
-    await execute(empty_database, change)
+    await execute(own_database, change)
 
-    report = await check(empty_database)
+    report = await check(own_database)
 
     assert not report.ok
     assert report.at_target
@@ -51,24 +53,22 @@ async def test_dropped_object_is_named_against_migrations_and_metadata(
     assert any(line.startswith(expected) for line in report.against_metadata)
 
 
-async def test_extra_index_is_reported(empty_database: str) -> None:
-    await migrate(empty_database)
-    await execute(empty_database, "CREATE INDEX users_created_at_idx ON users (created_at)")
+async def test_extra_index_is_reported(own_database: str) -> None:
+    await execute(own_database, "CREATE INDEX users_created_at_idx ON users (created_at)")
 
-    report = await check(empty_database)
+    report = await check(own_database)
 
     assert not report.ok
     assert "users: unexpected index users_created_at_idx" in report.render()
 
 
-async def test_changed_type_and_nullability_are_reported(empty_database: str) -> None:
-    await migrate(empty_database)
+async def test_changed_type_and_nullability_are_reported(own_database: str) -> None:
     await execute(
-        empty_database,
+        own_database,
         "ALTER TABLE users ALTER full_name TYPE text, ALTER last_login SET NOT NULL",
     )
 
-    report = await check(empty_database)
+    report = await check(own_database)
 
     assert report.against_metadata == (
         "users.full_name: column differs (is text NULL, expected character varying(200) NULL)",
@@ -78,13 +78,12 @@ async def test_changed_type_and_nullability_are_reported(empty_database: str) ->
 
 
 async def test_head_matches_the_table_metadata_with_no_trigger_or_function_in_the_way(
-    empty_database: str,
+    own_database: str,
 ) -> None:
     """tables.py states no trigger or function (not the SECURITY DEFINER one of 0008 either):
     the head's own must not count against it."""
-    await migrate(empty_database)
 
-    report = await check(empty_database)
+    report = await check(own_database)
 
     assert report.ok, report.render()
     assert report.against_metadata == ()
@@ -100,8 +99,7 @@ def drifted(monkeypatch: pytest.MonkeyPatch) -> MetaData:
 
 
 async def the_one_metadata_difference(url: str) -> str:
-    """Migrate `url` to head and check it: the migrations' schema matches, tables.py not."""
-    await migrate(url)
+    """Check `url` (at head): the migrations' schema matches, tables.py not."""
     report = await check(url)
     assert not report.ok
     assert report.against_migrations == ()
@@ -110,7 +108,7 @@ async def the_one_metadata_difference(url: str) -> str:
 
 
 async def test_check_expression_changed_in_tables_py_only_is_reported(
-    empty_database: str, monkeypatch: pytest.MonkeyPatch
+    own_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """As if tables.py had missed 0009's rename of 'failure' to 'bad_credentials'."""
     table = drifted(monkeypatch).tables["login_attempts"]
@@ -121,7 +119,7 @@ async def test_check_expression_changed_in_tables_py_only_is_reported(
             "outcome IN ('pending', 'failure', 'locked', 'inactive', 'success')", name=old.name
         )
     )
-    line = await the_one_metadata_difference(empty_database)
+    line = await the_one_metadata_difference(own_database)
 
     assert line.startswith("login_attempts: constraint login_attempts_outcome_check differs (is ")
     assert "'bad_credentials'" in line.partition("expected")[0]
@@ -129,23 +127,22 @@ async def test_check_expression_changed_in_tables_py_only_is_reported(
 
 
 async def test_partial_index_predicate_changed_in_tables_py_only_is_reported(
-    empty_database: str, monkeypatch: pytest.MonkeyPatch
+    own_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     table = drifted(monkeypatch).tables["login_attempts"]
     (index,) = [i for i in table.indexes if i.name == "login_attempts_email_key_counted_idx"]
     index.dialect_options["postgresql"]["where"] = text("outcome IN ('pending', 'failure')")
-    line = await the_one_metadata_difference(empty_database)
+    line = await the_one_metadata_difference(own_database)
 
     assert line.startswith("login_attempts: index login_attempts_email_key_counted_idx differs")
     assert "'failure'" in line.partition("expected")[2]
 
 
-async def test_missing_trigger_is_reported(empty_database: str) -> None:
+async def test_missing_trigger_is_reported(own_database: str) -> None:
     """Table metadata cannot describe triggers; the migrations' schema can."""
-    await migrate(empty_database)
-    await execute(empty_database, "DROP TRIGGER users_set_updated_at ON users")
+    await execute(own_database, "DROP TRIGGER users_set_updated_at ON users")
 
-    report = await check(empty_database)
+    report = await check(own_database)
 
     assert not report.ok
     assert report.against_metadata == ()
@@ -162,12 +159,11 @@ async def test_database_behind_head_fails_and_says_where_it_is(empty_database: s
 
 
 async def test_database_rolled_back_passes_the_check_at_its_revision(
-    empty_database: str,
+    own_database: str,
 ) -> None:
-    await migrate(empty_database)
-    await downgrade(empty_database, FIRST)
+    await downgrade(own_database, FIRST)
 
-    report = await check(empty_database, FIRST)
+    report = await check(own_database, FIRST)
 
     assert report.ok, report.render()
 
@@ -180,11 +176,10 @@ async def test_empty_database_is_at_base(empty_database: str) -> None:
     assert (await check(empty_database, "base")).ok
 
 
-async def test_check_leaves_no_scratch_schema_behind(empty_database: str) -> None:
-    await migrate(empty_database)
-    await check(empty_database)
+async def test_check_leaves_no_scratch_schema_behind(own_database: str) -> None:
+    await check(own_database)
 
-    conn = await asyncpg.connect(empty_database)
+    conn = await asyncpg.connect(own_database)
     try:
         leftovers = await conn.fetchval(
             "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'schema_check_%'"
@@ -198,12 +193,11 @@ async def auth_service(url: str, *args: str) -> Result:
     return await cli.auth_service(*args, env={"DATABASE_URL": url})
 
 
-async def test_cli_check_exits_nonzero_and_names_the_dropped_column(empty_database: str) -> None:
-    await migrate(empty_database)
-    assert (await auth_service(empty_database, "db", "check")).exit_code == 0
-    await execute(empty_database, "ALTER TABLE users DROP COLUMN full_name")
+async def test_cli_check_exits_nonzero_and_names_the_dropped_column(own_database: str) -> None:
+    assert (await auth_service(own_database, "db", "check")).exit_code == 0
+    await execute(own_database, "ALTER TABLE users DROP COLUMN full_name")
 
-    result = await auth_service(empty_database, "db", "check")
+    result = await auth_service(own_database, "db", "check")
 
     assert result.exit_code == 1
     assert "users.full_name: column missing" in result.output
