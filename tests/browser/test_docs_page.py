@@ -15,7 +15,7 @@ from tests.support.browser import OfflineBrowser, screenshot, skip_without_chrom
 from tests.support.http import register
 from tests.support.settings import TEST_PASSWORD
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]  # one Chromium
 
 skip_without_chromium()
 

@@ -31,7 +31,7 @@ CHROMIUM_FLAGS = [
 
 @dataclass
 class OfflineBrowser:
-    """A fresh browser profile whose pages may only talk to 127.0.0.1."""
+    """A fresh browser context whose pages may only talk to 127.0.0.1."""
 
     context: BrowserContext
     blocked: list[str] = field(default_factory=list)
