@@ -29,9 +29,9 @@ from app.main import create_app
 from tests.support.database import unique_name, with_database
 from tests.support.settings import TEST_PASSWORD, make_settings
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fuzz")]  # one server, one schema load
 
-MAX_EXAMPLES = 20
+MAX_EXAMPLES = 10
 FUZZ_EMAIL = "fuzz@example.com"
 # Known at collection time from the app itself; the test then loads the served document.
 _PATHS = create_app(make_settings()).openapi()["paths"]
