@@ -41,6 +41,24 @@ def throwaway_cluster() -> Iterator[str]:
         yield cluster.url("postgres")
 
 
+# Throwaway clusters live in memory when the machine has room there. PostgreSQL creates and
+# opens a file per relation fork: some 1,500 openat calls per CREATE DATABASE. On this
+# machine's ext4 (a virtual disk mounted with discard) one took 200 us against 13 us on
+# tmpfs, so each copy cost 0.3 s of kernel time; on tmpfs 0.01 s (docs/testing.md).
+IN_MEMORY = Path("/dev/shm")
+IN_MEMORY_MIN_FREE = 2 * 1024**3  # a container's default /dev/shm (64 MB) is not room
+
+
+def cluster_parent() -> Path | None:
+    """The directory throwaway clusters go in: tmpfs with room, else the temp default."""
+    try:
+        stats = os.statvfs(IN_MEMORY)
+    except OSError:
+        return None
+    roomy = stats.f_bavail * stats.f_frsize >= IN_MEMORY_MIN_FREE
+    return IN_MEMORY if roomy and os.access(IN_MEMORY, os.W_OK) else None
+
+
 @contextmanager
 def scratch_cluster(
     build: Callable[[Path], local.LocalCluster] | None = None,
@@ -48,7 +66,7 @@ def scratch_cluster(
     """A running cluster in a temp dir of its own (what `build` makes of its data dir: a
     fresh one by default, or a replica), stopped and removed at the end."""
     build = build or fresh_cluster
-    workdir = Path(tempfile.mkdtemp(prefix="auth-service-test-pg-"))
+    workdir = Path(tempfile.mkdtemp(prefix="auth-service-test-pg-", dir=cluster_parent()))
     workdir.chmod(0o755)  # the server runs as `postgres` when we are root
     cluster: local.LocalCluster | None = None
     try:

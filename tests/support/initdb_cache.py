@@ -32,6 +32,7 @@ def fresh_cluster(data_dir: Path) -> local.LocalCluster:
     cluster = local.LocalCluster(data_dir)
     with (data_dir / "postgresql.auto.conf").open("a") as conf:
         conf.write(f"port = {local.free_port()}\n")  # the last setting wins
+        conf.write("max_wal_size = '256MB'\n")  # in memory (cluster_parent): recycle early
     return cluster
 
 
