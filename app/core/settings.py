@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     # Delivery: attempts before a mail is dead, and the cap on the backoff between them.
     mail_max_attempts: int = Field(default=10, ge=1)
     mail_retry_max_seconds: float = Field(default=300.0, gt=0)
+    # How often an idle outbox worker looks for committed mail: a mail's latency at most,
+    # against one small query per interval per worker.
+    mail_poll_seconds: float = Field(default=1.0, gt=0, le=60)
 
     @field_validator("smtp_url", mode="before")
     @classmethod

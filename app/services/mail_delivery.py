@@ -49,7 +49,7 @@ class DeliveryPolicy:
     # Covers a whole batch at the SMTP timeout (10 x 15 s) with room to spare: a live
     # worker never loses its claim; a dead one's rows are due again this long after.
     lease_seconds: float = 300.0
-    poll_seconds: float = 1.0  # how soon a committed mail is noticed
+    poll_seconds: float = 1.0  # MAIL_POLL_SECONDS: how soon a committed mail is noticed
     stats_seconds: float = 5.0  # how often the depth and age gauges are sampled
 
     @classmethod
@@ -57,6 +57,7 @@ class DeliveryPolicy:
         return cls(
             max_attempts=settings.mail_max_attempts,
             max_retry_seconds=settings.mail_retry_max_seconds,
+            poll_seconds=settings.mail_poll_seconds,
         )
 
     def retry_delay(self, failures: int, rng: random.Random) -> float:

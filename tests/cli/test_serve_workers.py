@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,6 +66,18 @@ def _per_worker_health_counts(metrics_dir: Path, scratch: Path) -> dict[str, flo
     return counts
 
 
+def _settled_health_counts(metrics_dir: Path, scratch: Path, sent: int) -> dict[str, float]:
+    """The per-worker counts once they account for `sent` requests, or as they are after a
+    few seconds: a worker counts a request when its response is out, so the client can read
+    the files a moment before the last one is counted."""
+    deadline = time.monotonic() + 5
+    while True:
+        counts = _per_worker_health_counts(metrics_dir, scratch)
+        if sum(counts.values()) >= sent or time.monotonic() > deadline:
+            return counts
+        time.sleep(0.02)
+
+
 def test_metrics_add_up_across_two_worker_processes(
     two_workers: str, metrics_dir: Path, tmp_path: Path
 ) -> None:
@@ -76,7 +89,7 @@ def test_metrics_add_up_across_two_worker_processes(
         for _ in range(10):
             assert httpx.get(f"{two_workers}/health").status_code == 200
             sent += 1
-        counts = _per_worker_health_counts(metrics_dir, tmp_path)
+        counts = _settled_health_counts(metrics_dir, tmp_path, sent)
     assert sorted(counts) == sorted(_worker_pids(metrics_dir))
     assert all(count > 0 for count in counts.values()), counts  # both served some
     assert sum(counts.values()) == sent

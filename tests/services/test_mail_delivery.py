@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import asyncpg
 import pytest
+from pydantic import ValidationError
 
 from app.core.mail import MailContent, MailTemplates
 from app.core.passwords import PasswordHasher
@@ -237,3 +238,11 @@ async def test_a_mail_that_cannot_be_built_fails_alone_and_the_others_go_out(
         assert await worker.drain() == 2
     assert [m["To"] for m in mail_catcher.received()] == ["bob@example.com"]
     assert [row["status"] for row in await _rows(own_database)] == ["dead", "sent"]
+
+
+def test_the_poll_interval_is_a_setting_within_bounds() -> None:
+    """MAIL_POLL_SECONDS reaches the worker's policy; zero or a minute-plus is refused."""
+    assert DeliveryPolicy.from_settings(make_settings(mail_poll_seconds=0.25)).poll_seconds == 0.25
+    for refused in (0, 61):
+        with pytest.raises(ValidationError, match="mail_poll_seconds"):
+            make_settings(mail_poll_seconds=refused)

@@ -22,6 +22,7 @@ def make_settings(**overrides: Any) -> Settings:
         "gc_tuning": False,  # a process that builds many apps must not freeze each one's objects
         # Tests register many users from one address; test_registration_limit.py sets it.
         "register_max_per_address": 10_000,
+        "mail_poll_seconds": 0.1,  # tests wait for mail: notice it at once
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
