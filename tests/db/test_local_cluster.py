@@ -21,12 +21,14 @@ from app.db.local import (
 )
 from app.db.urls import dev_data_dir
 from tests.support.cli import auth_service
+from tests.support.database import cluster_parent
 
 pytestmark = pytest.mark.cluster
 
 
 async def test_dev_database_is_created_once_and_reused() -> None:
-    with tempfile.TemporaryDirectory(prefix="auth-dev-") as tmp:
+    # In memory where the suite's clusters are (initdb writes some 1,000 files).
+    with tempfile.TemporaryDirectory(prefix="auth-dev-", dir=cluster_parent()) as tmp:
         Path(tmp).chmod(0o755)  # the server runs as `postgres` when we are root
         data_dir = Path(tmp) / ".data" / "postgres"
         try:
