@@ -1,9 +1,11 @@
 """`auth-service keys generate`, and start-up refusing a bad key file, as an operator sees
-them: one line on stderr, no traceback. `keys generate` runs in process (its file's mode
-comes from mkstemp, not from the process's umask); the refusals are the real entry point's."""
+them: one line on stderr, no traceback. Both run in process: `keys generate`'s file mode
+comes from mkstemp, not from the process's umask, and the refusals come from the settings,
+read before a server starts (the real entry point's refusals: tests/cli/test_cli.py)."""
 
 from __future__ import annotations
 
+import socket
 import stat
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from app.core.keys import load_key_file
-from tests.support.cli import invoke, run_cli
+from tests.support.cli import invoke
 from tests.support.keys import ec_key, private_pem, rsa_key, write_file
 
 
@@ -50,19 +52,26 @@ def test_generate_refuses_other_algorithms(tmp_path: Path) -> None:
     assert result.exit_code == 2 and not out.exists()
 
 
-def _serve_refusal(tmp_path: Path, **env: str) -> str:
-    result = run_cli(
-        "serve",
-        cwd=tmp_path,
-        env={"APP_ENV": "production", "DATABASE_URL": "postgresql://auth@db/auth", **env},
-    )
-    assert result.returncode == 2, result.stderr
+def _serve_refusal(**env: str) -> str:
+    """`serve`'s refusal, in process: the key files are read with the settings, before any
+    server starts. Should that ever change, the port is taken, so the server that would
+    start fails at once (exit 1) instead of serving."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = invoke(
+            "serve",
+            "--port",
+            port,
+            env={"APP_ENV": "production", "DATABASE_URL": "postgresql://auth@db/auth", **env},
+        )
+    assert result.exit_code == 2, result.output
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert len(lines) == 1 and result.stdout == "", result.output
     return lines[0]
 
 
-@pytest.mark.process
 def test_serve_refuses_bad_key_files_in_one_line(tmp_path: Path) -> None:
     loose = write_file(tmp_path / "loose.pem", private_pem(ec_key()), mode=0o644)
     cases = {
@@ -79,5 +88,5 @@ def test_serve_refuses_bad_key_files_in_one_line(tmp_path: Path) -> None:
         "JWT_ALGORITHM": {"JWT_ALGORITHM": "ES512"},
     }
     for expected, env in cases.items():
-        line = _serve_refusal(tmp_path, **env)
+        line = _serve_refusal(**env)
         assert line.startswith(f"auth-service: {expected}"), line
