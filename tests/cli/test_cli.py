@@ -11,7 +11,7 @@ from typer.testing import Result
 
 from app.core.settings import ConfigError
 from app.main import create_app
-from tests.support.cli import auth_service, invoke, run_cli
+from tests.support.cli import auth_service, invoke, run_cli, serve_refusal
 from tests.support.settings import TEST_PASSWORD, make_settings
 
 
@@ -52,7 +52,6 @@ async def test_db_commands_walk_the_revisions(own_database: str) -> None:
     assert "(head)" in (await auth_service("db", "current", env=env)).stdout
 
 
-@pytest.mark.process
 @pytest.mark.parametrize(
     ("env", "variable"),
     [
@@ -62,12 +61,19 @@ async def test_db_commands_walk_the_revisions(own_database: str) -> None:
     ],
 )
 def test_production_refuses_to_start_without_real_secrets(
-    tmp_path: Path, env: dict[str, str], variable: str
+    env: dict[str, str], variable: str
 ) -> None:
-    result = run_cli("serve", cwd=tmp_path, env={"APP_ENV": "production", **env})
+    assert variable in serve_refusal(env={"APP_ENV": "production", **env})
+
+
+@pytest.mark.process
+def test_the_entry_point_refuses_with_exit_2_and_one_line(tmp_path: Path) -> None:
+    """`python -m app serve` itself: the status and stderr an operator's shell sees."""
+    env = {"APP_ENV": "production", "DATABASE_URL": "postgresql://db/x"}
+    result = run_cli("serve", cwd=tmp_path, env=env)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and variable in lines[0]
+    assert len(lines) == 1 and "JWT_SECRET" in lines[0] and "Traceback" not in result.stderr
 
 
 def test_create_app_refuses_production_without_a_secret() -> None:

@@ -5,7 +5,6 @@ read before a server starts (the real entry point's refusals: tests/cli/test_cli
 
 from __future__ import annotations
 
-import socket
 import stat
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from app.core.keys import load_key_file
-from tests.support.cli import invoke
+from tests.support.cli import invoke, serve_refusal
 from tests.support.keys import ec_key, private_pem, rsa_key, write_file
 
 
@@ -52,24 +51,7 @@ def test_generate_refuses_other_algorithms(tmp_path: Path) -> None:
     assert result.exit_code == 2 and not out.exists()
 
 
-def _serve_refusal(**env: str) -> str:
-    """`serve`'s refusal, in process: the key files are read with the settings, before any
-    server starts. Should that ever change, the port is taken, so the server that would
-    start fails at once (exit 1) instead of serving."""
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = str(taken.getsockname()[1])
-        result = invoke(
-            "serve",
-            "--port",
-            port,
-            env={"APP_ENV": "production", "DATABASE_URL": "postgresql://auth@db/auth", **env},
-        )
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and result.stdout == "", result.output
-    return lines[0]
+DB = "postgresql://auth@db/auth"
 
 
 def test_serve_refuses_bad_key_files_in_one_line(tmp_path: Path) -> None:
@@ -88,5 +70,5 @@ def test_serve_refuses_bad_key_files_in_one_line(tmp_path: Path) -> None:
         "JWT_ALGORITHM": {"JWT_ALGORITHM": "ES512"},
     }
     for expected, env in cases.items():
-        line = _serve_refusal(**env)
+        line = serve_refusal(env={"APP_ENV": "production", "DATABASE_URL": DB, **env})
         assert line.startswith(f"auth-service: {expected}"), line

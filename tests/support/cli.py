@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,20 @@ async def auth_service(*args: str, env: dict[str, str] | None = None, stdin: str
     """`invoke` from async tests: in a thread, as alembic and `users create` run an event
     loop of their own."""
     return await asyncio.to_thread(invoke, *args, env=env, stdin=stdin)
+
+
+def serve_refusal(env: dict[str, str]) -> str:
+    """The one line `serve` refuses to start with, in process: settings (key files
+    included) are read before a server starts. Should that ever change, the port is taken,
+    so the server that would start fails at once instead of serving."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = invoke("serve", "--port", str(taken.getsockname()[1]), env=env)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and result.stdout == "", result.output
+    return lines[0]
 
 
 def run_cli(
