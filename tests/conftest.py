@@ -38,6 +38,16 @@ os.environ["APP_ENV"] = "test"
 SHARED_ON_ONE_WORKER = {"replicated": "replica"}
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # A worker that finds its groups ignored (below) stops the run, but xdist shows only
+    # the crash; this says why, before any worker starts.
+    if getattr(config.option, "dist", "no") == "loadgroup" and pytest.version_tuple >= (9, 2):
+        raise pytest.UsageError(
+            f"pytest {pytest.__version__}: pytest-xdist's --dist loadgroup groups nothing under "
+            "pytest 9.2 (constraints.txt pins 9.1.1; `make install` puts it back)"
+        )
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_collection_modifyitems(
     config: pytest.Config, items: list[pytest.Item]
