@@ -8,12 +8,12 @@ waited longer than a bucket bound, not as a percentile.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import httpx
 
-_SAMPLE = re.compile(r"^(db_pool_acquire_seconds|db_connection_hold_seconds)_(\w+)\{(.*)\} (\S+)$")
+from tests.support.metrics import Samples
+
 _LONG_WAIT = "0.1"  # seconds: an acquire slower than this is a p99-sized event here
 
 
@@ -56,24 +56,14 @@ class PoolReading:
 
 
 def read(base_url: str) -> PoolReading:
-    values: dict[tuple[str, str], float] = {}
-    waits_total = waits_short = 0.0
-    for line in httpx.get(f"{base_url}/metrics", timeout=10).text.splitlines():
-        match = _SAMPLE.match(line)
-        if match is None or 'pool="primary"' not in match[3]:
-            continue
-        name, kind, labels, value = match[1], match[2], match[3], float(match[4])
-        if name == "db_pool_acquire_seconds" and kind == "bucket":
-            if 'le="+Inf"' in labels:
-                waits_total = value
-            elif f'le="{_LONG_WAIT}"' in labels:
-                waits_short = value
-        else:
-            values[(name, kind)] = value
+    samples = Samples(httpx.get(f"{base_url}/metrics", timeout=10).text)
+    primary = {"pool": "primary"}
+    waits_total = samples.value("db_pool_acquire_seconds_bucket", le="+Inf", **primary)
+    waits_short = samples.value("db_pool_acquire_seconds_bucket", le=_LONG_WAIT, **primary)
     return PoolReading(
-        acquires=values.get(("db_pool_acquire_seconds", "count"), 0.0),
-        wait_seconds=values.get(("db_pool_acquire_seconds", "sum"), 0.0),
+        acquires=samples.value("db_pool_acquire_seconds_count", **primary),
+        wait_seconds=samples.value("db_pool_acquire_seconds_sum", **primary),
         waits_over_long=waits_total - waits_short,
-        holds=values.get(("db_connection_hold_seconds", "count"), 0.0),
-        hold_seconds=values.get(("db_connection_hold_seconds", "sum"), 0.0),
+        holds=samples.value("db_connection_hold_seconds_count", **primary),
+        hold_seconds=samples.value("db_connection_hold_seconds_sum", **primary),
     )

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,7 @@ import httpx
 from app.db.local import LocalCluster, free_port
 from bench.database import primary_and_replica
 from bench.wrk import LoadResult, Wrk, ensure_installed
+from tests.support.metrics import Samples
 from tests.support.pgbouncer import pgbouncer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,9 +93,8 @@ def seed(base_url: str) -> list[str]:
 
 
 def replica_reads(base_url: str) -> dict[str, float]:
-    text = httpx.get(f"{base_url}/metrics").text
-    found = dict(re.findall(r'^db_replica_reads_total\{route="(\w+)"\} (\S+)$', text, re.M))
-    return {route: float(found.get(route, 0)) for route in ROUTES}
+    samples = Samples(httpx.get(f"{base_url}/metrics").text)
+    return {route: samples.value("db_replica_reads_total", route=route) for route in ROUTES}
 
 
 @dataclass
