@@ -60,8 +60,9 @@ def pytest_collection_modifyitems(
     # A pytest that xdist's grouping does not work with (9.2, constraints.txt) spreads the
     # groups over the workers without a word: say so instead.
     if getattr(config.option, "loadgroup", False):
-        ungrouped = [i.nodeid for i in items if i.get_closest_marker("xdist_group")]
-        ungrouped = [nodeid for nodeid in ungrouped if "@" not in nodeid]
+        ungrouped = [
+            i.nodeid for i in items if i.get_closest_marker("xdist_group") and "@" not in i.nodeid
+        ]
         if ungrouped:
             raise pytest.UsageError(f"--dist loadgroup grouped nothing (e.g. {ungrouped[0]})")
 

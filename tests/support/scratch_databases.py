@@ -79,7 +79,8 @@ SELECT coalesce(string_agg(item, E'\n' ORDER BY item), '') FROM items
 """
 # Empties every user table but alembic_version and restarts every sequence, as a fresh copy
 # has them. As the superuser in replica mode, so that neither foreign keys (no order to find)
-# nor the audit trail's own triggers stand in the way; the connection ends right after.
+# nor the audit trail's own triggers stand in the way; the connection takes the digest and
+# then ends, so the setting goes with it.
 EMPTY_TABLES = r"""
 SET session_replication_role = replica;
 DO $$
